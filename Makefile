@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree build of the Rust privcmd driver and the hypervisor stub.
+#
+#   make                 build the modules against the cached test kernel
+#   make KDIR=<dir>      build them against your own Rust-enabled 7.3 tree
+#   make check           run every test in QEMU (plain QEMU, stub hypervisor)
+#   make demo            show one XENMEM_exchange hop by hop in QEMU
+#   make bench           hypercall round-trip benchmark in QEMU
+#   make run RUN=<prog>  boot the test kernel and run <prog> with the module
+#   make lint            rustfmt check and clippy (CLIPPY=1) build
+#   make kernel-clean    remove the cached kernel build
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VERSIONS := . $(TOP)/scripts/versions.sh
+# The cached test kernel unless the user names a kernel build tree.
+KDIR ?= $(shell $(TOP)/scripts/setup.sh --kdir)
+KMAKE = $(VERSIONS) && $(MAKE) -C $(KDIR) M=$(TOP) LLVM=1 \
+	RUSTC=$$RUSTC RUST_LIB_SRC=$$RUST_LIB_SRC CLIPPY_DRIVER=$$CLIPPY_DRIVER
+
+.PHONY: all modules clean setup check demo bench run lint kernel-clean
+
+all: modules
+
+modules: $(KDIR)/.config
+	$(KMAKE) modules
+
+# Only the cached kernel can be built on demand; a user's KDIR must exist.
+$(KDIR)/.config:
+	$(TOP)/scripts/setup.sh >/dev/null
+
+setup:
+	$(TOP)/scripts/setup.sh
+
+clean:
+	$(KMAKE) clean
+	$(MAKE) -C $(TOP)/userspace-test clean
+
+lint: $(KDIR)/.config
+	$(VERSIONS) && $$RUSTFMT --check --edition 2021 --config-path $(KDIR)/source/.rustfmt.toml \
+		$(TOP)/privcmd.rs $(TOP)/stub/stub.rs
+	$(KMAKE) clean
+	$(KMAKE) CLIPPY=1 W=1 modules 2>&1 | tee $(TOP)/.lint.log
+	! grep -E '^(warning|error)' $(TOP)/.lint.log
+	rm -f $(TOP)/.lint.log
+
+check:
+	$(TOP)/scripts/test.sh
+
+demo:
+	$(TOP)/scripts/demo.sh
+
+bench: modules
+	$(TOP)/scripts/qemu.sh --bench
+
+run: modules
+	$(TOP)/scripts/qemu.sh --exec "$(RUN)"
+
+kernel-clean:
+	$(VERSIONS) && rm -rf "$$PRIVCMD_CACHE"/kernel-*

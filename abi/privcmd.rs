@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The privcmd UAPI of `include/uapi/xen/privcmd.h`: ioctl numbers and the
+//! structures userspace passes in.  The layouts here are the contract with
+//! libxencall and friends; they must match the C header byte for byte.
+
+use kernel::transmute::{AsBytes, FromBytes};
+
+/// `_IOC(_IOC_NONE, 'P', nr, sizeof(T))`, as the C header spells most privcmd
+/// ioctls: direction bits 0 (none), type in bits 8-15, size from bit 16.
+const fn privcmd_ioc<T>(nr: u32) -> u32 {
+    ((core::mem::size_of::<T>() as u32) << 16) | ((b'P' as u32) << 8) | nr
+}
+
+/// `struct privcmd_hypercall`: the hypercall number and its five arguments.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct PrivcmdHypercall {
+    /// Hypercall number: the index of the entry in the hypercall page.
+    pub(crate) op: u64,
+    /// Arguments, in the order of the hypervisor's ABI registers.
+    pub(crate) arg: [u64; 5],
+}
+
+// SAFETY: `PrivcmdHypercall` is `repr(C)`, made only of integers, and has no
+// padding, so every bit pattern is a valid value and all bytes are initialised.
+unsafe impl FromBytes for PrivcmdHypercall {}
+// SAFETY: As above: no padding, no uninitialised bytes.
+unsafe impl AsBytes for PrivcmdHypercall {}
+
+/// `struct privcmd_mmap` (native 64-bit layout), for its size in the ioctl number.
+#[repr(C)]
+pub(crate) struct PrivcmdMmap {
+    num: i32,
+    dom: u16,
+    entry: u64,
+}
+
+/// `struct privcmd_mmapbatch`, for its size in the ioctl number.
+#[repr(C)]
+pub(crate) struct PrivcmdMmapBatch {
+    num: i32,
+    dom: u16,
+    addr: u64,
+    arr: u64,
+}
+
+/// `struct privcmd_mmapbatch_v2`, for its size in the ioctl number.
+#[repr(C)]
+pub(crate) struct PrivcmdMmapBatchV2 {
+    num: u32,
+    dom: u16,
+    addr: u64,
+    arr: u64,
+    err: u64,
+}
+
+/// `struct privcmd_dm_op`, for its size in the ioctl number.
+#[repr(C)]
+pub(crate) struct PrivcmdDmOp {
+    dom: u16,
+    num: u16,
+    ubufs: u64,
+}
+
+/// `struct privcmd_mmap_resource`, for its size in the ioctl number.
+#[repr(C)]
+pub(crate) struct PrivcmdMmapResource {
+    dom: u16,
+    ty: u32,
+    id: u32,
+    idx: u32,
+    num: u64,
+    addr: u64,
+}
+
+/// `struct privcmd_irqfd`, for its size in the ioctl number.
+#[repr(C)]
+pub(crate) struct PrivcmdIrqfd {
+    dm_op: u64,
+    size: u32,
+    fd: u32,
+    flags: u32,
+    dom: u16,
+    pad: [u8; 2],
+}
+
+/// `struct privcmd_ioeventfd`, for its size in the ioctl number.
+#[repr(C)]
+pub(crate) struct PrivcmdIoeventfd {
+    ioreq: u64,
+    ports: u64,
+    addr: u64,
+    addr_len: u32,
+    event_fd: u32,
+    vcpus: u32,
+    vq: u32,
+    flags: u32,
+    dom: u16,
+    pad: [u8; 2],
+}
+
+/// `struct privcmd_pcidev_get_gsi`, for its size in the ioctl number.
+#[repr(C)]
+pub(crate) struct PrivcmdPcidevGetGsi {
+    sbdf: u32,
+    gsi: u32,
+}
+
+/// Issue a hypercall.
+pub(crate) const IOCTL_PRIVCMD_HYPERCALL: u32 = privcmd_ioc::<PrivcmdHypercall>(0);
+/// Map ranges of foreign frames.
+pub(crate) const IOCTL_PRIVCMD_MMAP: u32 = privcmd_ioc::<PrivcmdMmap>(2);
+/// Map a batch of foreign frames, errors or'd into the frame array.
+pub(crate) const IOCTL_PRIVCMD_MMAPBATCH: u32 = privcmd_ioc::<PrivcmdMmapBatch>(3);
+/// Map a batch of foreign frames, errors in a separate array.
+pub(crate) const IOCTL_PRIVCMD_MMAPBATCH_V2: u32 = privcmd_ioc::<PrivcmdMmapBatchV2>(4);
+/// Issue a device-model operation.
+pub(crate) const IOCTL_PRIVCMD_DM_OP: u32 = privcmd_ioc::<PrivcmdDmOp>(5);
+/// Restrict this file to one domain.
+pub(crate) const IOCTL_PRIVCMD_RESTRICT: u32 = privcmd_ioc::<u16>(6);
+/// Map a resource of a domain.
+pub(crate) const IOCTL_PRIVCMD_MMAP_RESOURCE: u32 = privcmd_ioc::<PrivcmdMmapResource>(7);
+/// Wire an eventfd to a guest interrupt.
+pub(crate) const IOCTL_PRIVCMD_IRQFD: u32 = kernel::ioctl::_IOW::<PrivcmdIrqfd>(b'P' as u32, 8);
+/// Wire an ioreq to an eventfd.
+pub(crate) const IOCTL_PRIVCMD_IOEVENTFD: u32 =
+    kernel::ioctl::_IOW::<PrivcmdIoeventfd>(b'P' as u32, 9);
+/// Look up the GSI of a PCI device.
+pub(crate) const IOCTL_PRIVCMD_PCIDEV_GET_GSI: u32 = privcmd_ioc::<PrivcmdPcidevGetGsi>(10);

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/dev/xen/privcmd` in Rust: the device through which a Xen dom0's
+//! toolstack issues hypercalls.
+//!
+//! A drop-in replacement for Linux's `drivers/xen/privcmd.c`, with the UAPI
+//! of `include/uapi/xen/privcmd.h`.  `IOCTL_PRIVCMD_HYPERCALL` copies the
+//! caller's `struct privcmd_hypercall` in and calls `hypercall_page[op]`
+//! (see [`hypercall`]).  The page is filled by Xen or, on a kernel that runs
+//! on no hypervisor, by the in-tree hypervisor stub (`xen_stub.ko`).
+
+use kernel::{
+    fs::File,
+    miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
+    prelude::*,
+    sync::atomic::{ordering::Relaxed, Atomic},
+    time::{Instant, Monotonic},
+    uaccess::{UserPtr, UserSlice},
+};
+
+mod hypercall;
+#[path = "abi/privcmd.rs"]
+mod uapi;
+
+use hypercall::HypercallPage;
+use uapi::*;
+
+module! {
+    type: PrivcmdModule,
+    name: "rust_privcmd",
+    authors: ["The rust-privcmd authors"],
+    description: "Xen hypercall passthrough driver (Rust)",
+    license: "GPL",
+    params: {
+        trace: bool {
+            default: false,
+            description: "Log each hypercall's path through the driver",
+        },
+        bench_calls: u32 {
+            default: 0,
+            description: "Benchmark: time this many in-kernel xen_version calls at load",
+        },
+        bench_tag: u32 {
+            default: 0,
+            description: "Benchmark: number that labels the logged result",
+        },
+    },
+}
+
+/// `DOMID_INVALID` of Xen's public headers: no restriction.
+const DOMID_INVALID: u32 = 0x7ff4;
+
+/// The hypercall page, set up once at module load and read by every file.
+static PAGE: kernel::sync::SetOnce<HypercallPage> = kernel::sync::SetOnce::new();
+
+/// The module: the misc device registration.
+#[pin_data]
+struct PrivcmdModule {
+    #[pin]
+    _dev: MiscDeviceRegistration<PrivcmdFile>,
+}
+
+impl kernel::InPlaceModule for PrivcmdModule {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            _dev <- {
+                let page = HypercallPage::setup()?;
+                pr_info!("hypercall page filled by {:?}\n", page.hypervisor());
+                bench(&page)?;
+                // Only module init sets it, once.
+                PAGE.populate(page);
+                MiscDeviceRegistration::register(MiscDeviceOptions {
+                    name: c"xen/privcmd",
+                })
+            },
+        })
+    }
+}
+
+/// `__HYPERVISOR_xen_version`, the hypercall the benchmark calls.
+const HYPERVISOR_XEN_VERSION: u64 = 17;
+
+/// Times `bench_calls` direct calls of the `xen_version` page entry, the
+/// in-kernel baseline of the ioctl round trip (`make bench`).
+fn bench(page: &HypercallPage) -> Result {
+    let calls = module_parameters::bench_calls.value();
+    if calls == 0 {
+        return Ok(());
+    }
+    let start = Instant::<Monotonic>::now();
+    for _ in 0..calls {
+        page.call(HYPERVISOR_XEN_VERSION, [0; 5])?;
+    }
+    let ns = start.elapsed().as_nanos();
+    pr_info!(
+        "bench {}: {} calls in {} ns\n",
+        module_parameters::bench_tag.value(),
+        calls,
+        ns
+    );
+    Ok(())
+}
+
+/// Per-open state of `/dev/xen/privcmd`.
+struct PrivcmdFile {
+    /// Domain this file is restricted to, or `DOMID_INVALID`.
+    domid: Atomic<u32>,
+}
+
+impl PrivcmdFile {
+    /// The page; set before the device was registered.
+    fn page() -> Result<&'static HypercallPage> {
+        PAGE.as_ref().ok_or(ENODEV)
+    }
+
+    /// `IOCTL_PRIVCMD_HYPERCALL`.
+    fn hypercall(&self, arg: usize) -> Result<isize> {
+        // Arbitrary hypercalls are not allowed once restricted.
+        if self.domid.load(Relaxed) != DOMID_INVALID {
+            return Err(EPERM);
+        }
+        let call: PrivcmdHypercall =
+            UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<PrivcmdHypercall>())
+                .reader()
+                .read()?;
+        let page = Self::page()?;
+        if module_parameters::trace.value() {
+            pr_info!(
+                "ioctl HYPERCALL: copied struct privcmd_hypercall {{ op = {}, arg = [{:#x}, {:#x}, {:#x}, {:#x}, {:#x}] }} from user {:#x}\n",
+                call.op,
+                call.arg[0],
+                call.arg[1],
+                call.arg[2],
+                call.arg[3],
+                call.arg[4],
+                arg
+            );
+            if let Ok(op) = usize::try_from(call.op) {
+                if op < hypercall::NR_ENTRIES {
+                    pr_info!(
+                        "call hypercall_page[{}] at {:#x} (page + {:#x}), rax={} rdi={:#x} rsi={:#x} rdx={:#x} r10={:#x} r8={:#x}\n",
+                        op,
+                        HypercallPage::entry_address(op),
+                        op * hypercall::ENTRY_SIZE,
+                        op,
+                        call.arg[0],
+                        call.arg[1],
+                        call.arg[2],
+                        call.arg[3],
+                        call.arg[4]
+                    );
+                }
+            }
+        }
+        let ret = page.call(call.op, call.arg)?;
+        if module_parameters::trace.value() {
+            pr_info!("hypercall {} returned {} in rax\n", call.op, ret);
+        }
+        Ok(ret as isize)
+    }
+
+    /// `IOCTL_PRIVCMD_RESTRICT`: restricts this file to one domain; once
+    /// restricted, only the same domain may be named again.
+    fn restrict(&self, arg: UserPtr) -> Result<isize> {
+        let dom: u16 = UserSlice::new(arg, core::mem::size_of::<u16>())
+            .reader()
+            .read()?;
+        let dom = u32::from(dom);
+        match self.domid.cmpxchg(DOMID_INVALID, dom, Relaxed) {
+            Ok(_) => Ok(0),
+            Err(current) if current == dom => Ok(0),
+            Err(_) => Err(EINVAL),
+        }
+    }
+}
+
+#[vtable]
+impl MiscDevice for PrivcmdFile {
+    type Ptr = KBox<Self>;
+
+    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
+        Ok(KBox::new(
+            Self {
+                domid: Atomic::new(DOMID_INVALID),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    fn ioctl(me: &Self, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            IOCTL_PRIVCMD_HYPERCALL => me.hypercall(arg),
+            IOCTL_PRIVCMD_RESTRICT => me.restrict(UserPtr::from_addr(arg)),
+            // Known to the UAPI, not implemented yet: userspace libraries
+            // read ENOTTY as "not supported" and fall back, as with an
+            // older C driver.
+            IOCTL_PRIVCMD_MMAP
+            | IOCTL_PRIVCMD_MMAPBATCH
+            | IOCTL_PRIVCMD_MMAPBATCH_V2
+            | IOCTL_PRIVCMD_DM_OP
+            | IOCTL_PRIVCMD_MMAP_RESOURCE
+            | IOCTL_PRIVCMD_IRQFD
+            | IOCTL_PRIVCMD_IOEVENTFD
+            | IOCTL_PRIVCMD_PCIDEV_GET_GSI => Err(ENOTTY),
+            _ => Err(ENOTTY),
+        }
+    }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Judges one guest run from its console log: counts the TAP results, adds
+# two checks of its own (the guest finished; its kernel log is clean) and
+# prints "N passed, N failed" last.  Exits non-zero if anything failed.
+#
+# Usage: scripts/check-log.sh <console log> <run kind> <qemu status> <seconds>
+set -uo pipefail
+log=$1
+run=$2
+qemu_status=$3
+elapsed=$4
+
+passed=0
+failed=0
+skipped=0
+if [ "$run" = tests ] || [ "$run" = exec ]; then
+	passed=$(grep -cE '^ok [0-9]+ ' "$log" | head -n 1)
+	skipped=$(grep -E '^ok [0-9]+ ' "$log" | grep -c '# SKIP')
+	passed=$((passed - skipped))
+	failed=$(grep -cE '^not ok [0-9]+ ' "$log")
+fi
+
+result() { # <ok?> <name>
+	if [ "$1" = 1 ]; then
+		echo "ok - $2"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+echo "# guest ran for ${elapsed} s"
+finished=0
+grep -q '^@@DONE' "$log" && finished=1
+result $finished "guest finished and powered off (qemu status $qemu_status)"
+if [ $finished = 0 ]; then
+	echo "# last lines of the console:"
+	tail -n 40 "$log" | sed 's/^/#   /'
+fi
+
+if grep -q '^@@ERROR' "$log"; then
+	grep '^@@ERROR' "$log" | sed 's/^@@ERROR/# error:/'
+	result 0 "modules loaded"
+fi
+
+if [ "$run" = exec ]; then
+	status=$(sed -n 's/^@@EXIT //p' "$log" | tail -n 1)
+	result $([ "$status" = 0 ] && echo 1 || echo 0) "program exited with status 0 (got ${status:-none})"
+fi
+
+# Kernel reports that fail a run wherever they appear in the console.
+splat='(Oops|BUG:|WARNING:|KASAN|UBSAN|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|INFO: task .* blocked|kmemleak: [0-9]+ new suspected)'
+if grep -qE "$splat" "$log"; then
+	result 0 "kernel log has no Oops, BUG, WARNING, KASAN or lockdep report"
+	first=$(grep -nE "$splat" "$log" | head -n 1 | cut -d: -f1)
+	echo "# kernel report:"
+	sed -n "$((first > 5 ? first - 5 : 1)),$((first + 60))p" "$log" | sed 's/^/#   /'
+else
+	result 1 "kernel log has no Oops, BUG, WARNING, KASAN or lockdep report"
+fi
+
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the test initramfs.  What it runs is chosen on the kernel command
+# line with privcmd.run=<tests|demo|bench|exec>.  Its output on the serial
+# console is read by scripts/qemu.sh: test TAP, then the kernel log between
+# markers, then a completion marker.
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# Only emergencies go to the console while tests print; the whole kernel
+# log is printed at the end.
+echo 1 >/proc/sys/kernel/printk
+
+run=tests
+for word in $(cat /proc/cmdline); do
+	case "$word" in
+	privcmd.run=*) run=${word#privcmd.run=} ;;
+	esac
+done
+
+trace=
+if [ "$run" = demo ]; then
+	# The demonstration reads the trace live, interleaved with its own output.
+	trace=trace=1
+	echo 7 >/proc/sys/kernel/printk
+fi
+insmod /modules/xen_stub.ko $trace || echo "@@ERROR insmod xen_stub failed"
+insmod /modules/rust_privcmd.ko $trace || echo "@@ERROR insmod rust_privcmd failed"
+
+case "$run" in
+tests)
+	for t in /tests/*; do
+		echo "@@SUITE ${t##*/}"
+		case "${t##*/}" in
+		privcmd-check) "$t" --stub ;;
+		*) "$t" ;;
+		esac
+	done
+	;;
+demo)
+	/tools/exchange_demo
+	;;
+bench)
+	/tools/hypercall_bench
+	;;
+exec)
+	echo "@@SUITE exec"
+	/exec/run
+	echo "@@EXIT $?"
+	;;
+esac
+
+echo "@@DMESG-BEGIN"
+dmesg
+echo "@@DMESG-END"
+echo "@@DONE"
+poweroff -f

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boots the cached test kernel in QEMU (TCG) with the hypervisor stub and
+# the driver loaded, and runs something in the guest:
+#
+#   scripts/qemu.sh --tests         the C test suites (TAP), the default
+#   scripts/qemu.sh --demo          one XENMEM_exchange, traced hop by hop
+#   scripts/qemu.sh --bench         the hypercall round-trip benchmark
+#   scripts/qemu.sh --exec CMD      CMD (a program, or a shell command line)
+#
+# Fails when a test fails, when the guest does not finish within
+# --timeout seconds (default 600), or when the guest's kernel log holds an
+# Oops, BUG, WARNING, KASAN or lockdep report (which is then printed).
+# The console log is kept in $PRIVCMD_CACHE/last-run.log.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/versions.sh"
+
+run=tests
+exec_cmd=
+timeout=600
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--tests) run=tests ;;
+	--demo) run=demo ;;
+	--bench) run=bench ;;
+	--exec) run=exec; exec_cmd=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	*) echo "usage: $0 [--tests|--demo|--bench|--exec CMD] [--timeout S]" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+kdir=${KDIR:-$("$top/scripts/setup.sh" --kdir)}
+[ -f "$kdir/.built" ] || "$top/scripts/setup.sh" >/dev/null
+make -s -C "$top" KDIR="$kdir" modules >&2
+make -s -C "$top/userspace-test" KSRC="$kdir/source" >&2
+# The Rust CLI, linked statically against glibc for the initramfs.
+(cd "$top/userspace-test" &&
+	RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release \
+		--target x86_64-unknown-linux-gnu --bin privcmd-check >&2)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,modules,tests,tools,exec,etc}
+cp /bin/busybox "$root/bin/busybox"
+cp "$top/scripts/guest-init.sh" "$root/init"
+cp "$top/rust_privcmd.ko" "$top/xen_stub.ko" "$root/modules/"
+ub=$top/userspace-test/build
+cp "$ub/device_test" "$ub/hypercall_test" "$root/tests/"
+cp "$top/userspace-test/target/x86_64-unknown-linux-gnu/release/privcmd-check" "$root/tests/"
+# The load/unload cycles run last: they leave the modules as they found them.
+cp "$ub/module_test" "$root/tests/zz_module_test"
+cp "$ub/exchange_demo" "$ub/hypercall_bench" "$root/tools/"
+echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
+echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
+if [ "$run" = exec ]; then
+	first=${exec_cmd%% *}
+	if [ -f "$first" ]; then
+		cp "$first" "$root/exec/"
+		exec_cmd="/exec/$(basename "$first")${exec_cmd#"$first"}"
+	fi
+	printf '#!/bin/sh\n%s\n' "$exec_cmd" >"$root/exec/run"
+	chmod +x "$root/exec/run"
+fi
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+
+# What of the console the user sees live: program output; kernel messages
+# too in the demonstration, which is about them.
+console_filter() {
+	if [ "$run" = demo ]; then
+		grep -v -E '^@@' | sed -n '/exchange_demo/,$p'
+	else
+		grep -v -E '^(@@|\[ *[0-9]+\.[0-9]+\] )'
+	fi
+}
+
+log=$PRIVCMD_CACHE/last-run.log
+start=$(date +%s)
+set +e
+timeout --foreground "$timeout" qemu-system-x86_64 \
+	-accel tcg -cpu qemu64,+smap,+smep -smp 2 -m 1024 \
+	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initrd.gz" \
+	-append "console=ttyS0 panic=-1 privcmd.run=$run" \
+	-nographic -no-reboot </dev/null 2>&1 | tr -d '\r' | tee "$log" |
+	sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/!p' | console_filter || true
+qemu_status=${PIPESTATUS[0]}
+set -e
+elapsed=$(($(date +%s) - start))
+
+exec "$top/scripts/check-log.sh" "$log" "$run" "$qemu_status" "$elapsed"

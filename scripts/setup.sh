@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sets up everything the project needs on a Debian bookworm machine, as root,
+# from Debian's packages and crates.io only, and builds (or reuses) the test
+# kernel.  Idempotent: a second run installs nothing and rebuilds nothing.
+#
+# Usage: scripts/setup.sh            # packages, bindgen, kernel source, kernel
+#        scripts/setup.sh --kdir     # print the cached kernel's build dir only
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/versions.sh"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+PACKAGES=(
+	"rustc-web" "rust-web-src" "rust-web-clippy" "rustfmt-web"
+	"clang-${LLVM_VERSION}" "lld-${LLVM_VERSION}" "llvm-${LLVM_VERSION}"
+	"libclang-${LLVM_VERSION}-dev"
+	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils
+	kmod python3 qemu-system-x86 busybox-static
+	"xen-hypervisor-${XEN_SERIES}-amd64"
+)
+
+# Host for every apt source of the system's own Debian archive, read from
+# the system's apt configuration so that the project names no mirror.
+debian_mirror() {
+	local uri
+	uri=$(grep -hs -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources \
+		/etc/apt/sources.list.d/*.list /etc/apt/sources.list |
+		grep -oE '[a-z]+://[^ ]+/debian/?( |$)' | grep -v security |
+		head -n 1 | tr -d ' ') || true
+	[ -n "$uri" ] || die "no Debian mirror found in the system's apt configuration"
+	echo "${uri%/}"
+}
+
+install_packages() {
+	local missing=() p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing Debian packages: ${missing[*]}"
+	apt-get update -q >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${missing[@]}" >&2
+	local v
+	v=$("$RUSTC" --version | awk '{print $2}')
+	[ "$v" = "$RUST_PKG_VERSION" ] ||
+		die "rustc-web is $v, expected $RUST_PKG_VERSION (scripts/versions.sh)"
+}
+
+install_bindgen() {
+	local have=""
+	have=$(bindgen --version 2>/dev/null | awk '{print $2}') || true
+	[ "$have" = "$BINDGEN_VERSION" ] && return 0
+	log "installing bindgen-cli $BINDGEN_VERSION from crates.io"
+	cargo install --locked --quiet --root "$PRIVCMD_CACHE/tools" \
+		bindgen-cli --version "$BINDGEN_VERSION" >&2
+}
+
+# Downloads and unpacks the kernel source package into the cache.
+fetch_kernel_source() {
+	local src="$PRIVCMD_CACHE/src/linux-$KERNEL_PKG_VERSION"
+	if [ -f "$src/.unpacked" ]; then
+		echo "$src"
+		return 0
+	fi
+	local apt="$PRIVCMD_CACHE/apt-$KERNEL_SUITE" mirror
+	mirror=$(debian_mirror)
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/deb"
+	echo "deb $mirror $KERNEL_SUITE main" >"$apt/sources.list"
+	local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list"
+		-o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$apt/lists"
+		-o "Dir::Cache=$apt/cache")
+	log "fetching $KERNEL_PKG=$KERNEL_PKG_VERSION from $KERNEL_SUITE"
+	apt-get "${opts[@]}" update -q >&2 ||
+		die "cannot read the $KERNEL_SUITE suite of $mirror"
+	(cd "$apt/deb" && apt-get "${opts[@]}" download \
+		"$KERNEL_PKG=$KERNEL_PKG_VERSION" >&2) ||
+		die "package $KERNEL_PKG version $KERNEL_PKG_VERSION is not in suite $KERNEL_SUITE"
+	rm -rf "$src.tmp" && mkdir -p "$src.tmp"
+	dpkg-deb -x "$apt/deb/${KERNEL_PKG}_"*.deb "$src.tmp/pkg"
+	log "unpacking kernel source"
+	tar -C "$src.tmp" -xf "$src.tmp/pkg/usr/src/$KERNEL_PKG.tar.xz"
+	rm -rf "$src" && mv "$src.tmp/$KERNEL_PKG" "$src" && rm -rf "$src.tmp"
+	touch "$src/.unpacked"
+	echo "$src"
+}
+
+# The cache key: everything that changes what the kernel build produces.
+kernel_key() {
+	{
+		echo "$KERNEL_PKG_VERSION"
+		cat "$top/kernel/privcmd.config" "$top/scripts/build-kernel.sh"
+		"$RUSTC" --version
+		clang --version | head -n 1
+		bindgen --version
+	} | sha256sum | cut -c1-16
+}
+
+kdir() { echo "$PRIVCMD_CACHE/kernel-$(kernel_key)"; }
+
+case "${1:-}" in
+--kdir)
+	kdir
+	exit 0
+	;;
+"") ;;
+*) die "unknown option $1" ;;
+esac
+
+mkdir -p "$PRIVCMD_CACHE"
+install_packages
+install_bindgen
+out=$(kdir)
+if [ -f "$out/.built" ]; then
+	log "kernel: cached in $out"
+else
+	src=$(fetch_kernel_source)
+	log "kernel: building in $out (about 15 minutes on 2 cores)"
+	"$top/scripts/build-kernel.sh" "$src" "$out"
+fi
+echo "$out"

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers of the privcmd tests: the UAPI as Xen's own tools see it
+ * (Debian's libxen-dev headers) and a hypercall wrapper that returns what
+ * libxencall's callers see: the result, or -1 with errno set.
+ */
+#ifndef PRIVCMD_TEST_H
+#define PRIVCMD_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <xen/xen.h>
+#include <xen/features.h>
+#include <xen/memory.h>
+#include <xen/version.h>
+#include <xen/sys/privcmd.h>
+
+#define PRIVCMD_PATH "/dev/xen/privcmd"
+
+/* A canonical kernel address (the start of the x86_64 kernel text map). */
+#define KERNEL_ADDR 0xffffffff81000000UL
+
+/* Entries in a 4 KiB hypercall page: hypercall numbers beyond are EINVAL. */
+#define HYPERCALL_PAGE_ENTRIES 128
+
+static inline long privcmd_hypercall(int fd, uint64_t op, uint64_t a0,
+				     uint64_t a1, uint64_t a2, uint64_t a3,
+				     uint64_t a4)
+{
+	privcmd_hypercall_t call = {
+		.op = op,
+		.arg = { a0, a1, a2, a3, a4 },
+	};
+
+	return ioctl(fd, IOCTL_PRIVCMD_HYPERCALL, &call);
+}
+
+/* Like privcmd_hypercall(), returning -errno instead of -1. */
+static inline long hcall(int fd, uint64_t op, uint64_t a0, uint64_t a1,
+			 uint64_t a2)
+{
+	long ret = privcmd_hypercall(fd, op, a0, a1, a2, 0, 0);
+
+	return ret == -1 ? -errno : ret;
+}
+
+/*
+ * An address whose first @before bytes are mapped and the rest is not:
+ * the end of a mapped page followed by an unmapped one.
+ */
+static inline void *straddle(size_t before)
+{
+	char *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p + 4096, 4096);
+	return p + 4096 - before;
+}
+
+/* An address in the user range with nothing mapped there. */
+static inline void *unmapped(void)
+{
+	char *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p, 4096);
+	return p;
+}
+
+#endif /* PRIVCMD_TEST_H */
