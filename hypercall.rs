@@ -31,12 +31,14 @@
 //! the page, and it goes through the kernel's retpoline thunk when the
 //! kernel is built with retpolines.
 
-use core::{
-    arch::asm,
-    ffi::{c_char, c_int, c_void},
-    ptr::addr_of,
+use core::{arch::asm, ptr::addr_of};
+use kernel::{
+    bindings,
+    error::to_result,
+    ffi::{c_int, c_void},
+    page::PAGE_SIZE,
+    prelude::*,
 };
-use kernel::{page::PAGE_SIZE, prelude::*};
 
 /// Size of one hypercall page entry, fixed by Xen's ABI.
 pub(crate) const ENTRY_SIZE: usize = 32;
@@ -69,26 +71,6 @@ extern "C" {
     static privcmd_hypercall_page: [u8; PAGE_SIZE];
     /// The trampolines to the page's entries (`asm/hypercall_page.S`).
     static privcmd_hypercall_trampolines: [u8; NR_ENTRIES * TRAMPOLINE_SIZE];
-
-    /// Writes an MSR on this CPU; returns `-EIO` instead of faulting.
-    fn wrmsr_safe_regs(regs: *mut u32) -> c_int;
-
-    /// Takes a reference on the module that exports `symbol`; NULL if none.
-    fn __symbol_get(symbol: *const c_char) -> *mut c_void;
-    /// Drops the reference taken by `__symbol_get`.
-    fn __symbol_put(symbol: *const c_char);
-
-    /// Frame number of a vmalloc or module address.
-    fn vmalloc_to_pfn(addr: *const c_void) -> usize;
-
-    /// Kernel's record of the CPU features of the boot CPU.
-    static boot_cpu_data: bindings::cpuinfo_x86;
-}
-
-#[cfg(CONFIG_XEN)]
-extern "C" {
-    /// `enum xen_domain_type`: 0 native, 1 PV, 2 HVM (PVH is HVM).
-    static xen_domain_type: u32;
 }
 
 #[cfg(CONFIG_XEN_PV)]
@@ -109,10 +91,6 @@ extern "C" {
     /// `xen_preemptible_hcall_begin` in `include/xen/xen-ops.h`).
     static xen_in_preemptible_hcall: u8;
 }
-
-/// `xen_domain_type` value of a PV guest.
-#[cfg(CONFIG_XEN)]
-const XEN_PV_DOMAIN: u32 = 1;
 
 /// The exported name of the stub's CPUID function.
 const STUB_CPUID: &CStr = c"xen_stub_cpuid";
@@ -175,9 +153,8 @@ impl Discovery for Xen {
                 );
             }
         } else {
-            // SAFETY: `cpuid` exists on every x86_64 CPU and has no side
-            // effects other than writing its four output registers.
-            let r = unsafe { core::arch::x86_64::__cpuid_count(leaf, subleaf) };
+            // `cpuid` exists on every x86_64 CPU and only writes its outputs.
+            let r = core::arch::x86_64::__cpuid_count(leaf, subleaf);
             (eax, ebx, ecx, edx) = (r.eax, r.ebx, r.ecx, r.edx);
         }
         [eax, ebx, ecx, edx]
@@ -188,7 +165,7 @@ impl Discovery for Xen {
         let mut regs = [value as u32, msr, (value >> 32) as u32, 0, 0, 0, 0, 0];
         // SAFETY: `regs` is a valid array of eight `u32` for the duration of
         // the call; the function catches the #GP of an MSR that does not exist.
-        to_result(unsafe { wrmsr_safe_regs(regs.as_mut_ptr()) })
+        to_result(unsafe { bindings::wrmsr_safe_regs(regs.as_mut_ptr()) })
     }
 
     fn page_address(&self) -> u64 {
@@ -199,7 +176,7 @@ impl Discovery for Xen {
             return unsafe { arbitrary_virt_to_machine(page.cast_mut()) };
         }
         // SAFETY: `page` is in module memory, which is vmalloc space.
-        let pfn = unsafe { vmalloc_to_pfn(page) };
+        let pfn = unsafe { bindings::vmalloc_to_pfn(page) };
         (pfn as u64) << kernel::page::PAGE_SHIFT
     }
 }
@@ -214,15 +191,15 @@ impl Stub {
     /// Finds the stub if it is loaded, taking a reference on its module.
     fn get() -> Option<Self> {
         // SAFETY: The name is a NUL-terminated string.
-        let cpuid = unsafe { __symbol_get(STUB_CPUID.as_char_ptr()) };
+        let cpuid = unsafe { bindings::__symbol_get(STUB_CPUID.as_char_ptr()) };
         if cpuid.is_null() {
             return None;
         }
         // SAFETY: As above.
-        let wrmsr = unsafe { __symbol_get(STUB_WRMSR.as_char_ptr()) };
+        let wrmsr = unsafe { bindings::__symbol_get(STUB_WRMSR.as_char_ptr()) };
         if wrmsr.is_null() {
             // SAFETY: Drops the reference taken just above.
-            unsafe { __symbol_put(STUB_CPUID.as_char_ptr()) };
+            unsafe { bindings::__symbol_put(STUB_CPUID.as_char_ptr()) };
             return None;
         }
         // SAFETY: The stub exports these symbols as functions of exactly
@@ -241,8 +218,8 @@ impl Drop for Stub {
     fn drop(&mut self) {
         // SAFETY: Both references were taken in `Stub::get`.
         unsafe {
-            __symbol_put(STUB_WRMSR.as_char_ptr());
-            __symbol_put(STUB_CPUID.as_char_ptr());
+            bindings::__symbol_put(STUB_WRMSR.as_char_ptr());
+            bindings::__symbol_put(STUB_CPUID.as_char_ptr());
         }
     }
 }
@@ -263,15 +240,14 @@ impl Discovery for Stub {
 
     fn page_address(&self) -> u64 {
         // SAFETY: `page` is in module memory, which is vmalloc space.
-        let pfn = unsafe { vmalloc_to_pfn(page_ptr()) };
+        let pfn = unsafe { bindings::vmalloc_to_pfn(page_ptr()) };
         (pfn as u64) << kernel::page::PAGE_SHIFT
     }
 }
 
 /// Start of the hypercall page.
 fn page_ptr() -> *const c_void {
-    // SAFETY: Only the address of the extern static is taken.
-    unsafe { addr_of!(privcmd_hypercall_page).cast() }
+    addr_of!(privcmd_hypercall_page).cast()
 }
 
 /// Runs Xen's discovery protocol against `hv`: finds the signature leaf,
@@ -318,18 +294,23 @@ impl HypercallPage {
     ///
     /// Fails with `ENODEV` when there is neither.
     pub(crate) fn setup() -> Result<Self> {
-        // SAFETY: `boot_cpu_data` is initialised before modules load and
-        // only read here.
-        let caps = unsafe { &*addr_of!(boot_cpu_data) };
         let feature = bindings::X86_FEATURE_SMAP as usize;
-        let smap = caps.x86_capability[feature / 32] & (1 << (feature % 32)) != 0;
+        // SAFETY: `boot_cpu_data` is initialised before modules load and
+        // only read here; the capability words are the union's `u32` view,
+        // which every bit pattern of it is valid for.
+        let word = unsafe {
+            (*addr_of!(bindings::boot_cpu_data))
+                .__bindgen_anon_3
+                .x86_capability[feature / 32]
+        };
+        let smap = word & (1 << (feature % 32)) != 0;
 
         #[cfg(CONFIG_XEN)]
         {
             // SAFETY: Written once during early boot, read-only afterwards.
-            let domain_type = unsafe { xen_domain_type };
-            if domain_type != 0 {
-                let pv = domain_type == XEN_PV_DOMAIN;
+            let domain_type = unsafe { bindings::xen_domain_type };
+            if domain_type != bindings::xen_domain_type_XEN_NATIVE {
+                let pv = domain_type == bindings::xen_domain_type_XEN_PV_DOMAIN;
                 install(&Xen { pv })?;
                 let hypervisor = if pv {
                     Hypervisor::XenPv
@@ -380,8 +361,7 @@ impl HypercallPage {
         if op == HYPERVISOR_IRET {
             return Err(ENOSYS);
         }
-        // SAFETY: Only the address of the extern static is taken.
-        let table = unsafe { addr_of!(privcmd_hypercall_trampolines) } as usize;
+        let table = addr_of!(privcmd_hypercall_trampolines) as usize;
         let target = table + op * TRAMPOLINE_SIZE;
 
         preemptible_hcall(true);

@@ -119,10 +119,12 @@ impl PrivcmdFile {
         if self.domid.load(Relaxed) != DOMID_INVALID {
             return Err(EPERM);
         }
-        let call: PrivcmdHypercall =
-            UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<PrivcmdHypercall>())
-                .reader()
-                .read()?;
+        let call: PrivcmdHypercall = UserSlice::new(
+            UserPtr::from_addr(arg),
+            core::mem::size_of::<PrivcmdHypercall>(),
+        )
+        .reader()
+        .read()?;
         let page = Self::page()?;
         if module_parameters::trace.value() {
             pr_info!(

@@ -51,11 +51,6 @@ impl<T> GuestHandle<T> {
         }
     }
 
-    /// The guest address.
-    pub(crate) fn addr(&self) -> u64 {
-        self.addr
-    }
-
     /// `guest_handle_is_null`.
     pub(crate) fn is_null(&self) -> bool {
         self.addr == 0
@@ -82,7 +77,9 @@ impl<T> GuestHandle<T> {
             return false;
         };
         let start = self.addr.wrapping_add(first.wrapping_mul(size));
-        start.checked_add(len).is_some_and(|end| end <= user_space_end())
+        start
+            .checked_add(len)
+            .is_some_and(|end| end <= user_space_end())
     }
 
     /// Reader over `len` bytes at byte offset `offset`.

@@ -14,7 +14,7 @@
 
 use crate::{abi::*, guest_handle::GuestHandle};
 use core::mem::offset_of;
-use kernel::{prelude::*, sync::Mutex};
+use kernel::prelude::*;
 
 /// Machine frames of the modelled machine (128 MiB): `max_page`.
 pub(crate) const MACHINE_FRAMES: u64 = 1 << 15;

@@ -26,8 +26,12 @@
 //!    Guest memory is reached only through typed guest handles
 //!    ([`guest_handle::GuestHandle`]).
 
-use core::ffi::c_int;
-use kernel::{page::PAGE_SIZE, prelude::*};
+use kernel::{
+    bindings,
+    ffi::{c_int, c_uint, c_void},
+    page::PAGE_SIZE,
+    prelude::*,
+};
 
 mod abi;
 mod console;
@@ -63,10 +67,13 @@ fn tracing() -> bool {
 /// Lets a long hypercall yield the CPU on a kernel without preemption.
 fn cond_resched() {
     #[cfg(not(CONFIG_PREEMPTION))]
-    // SAFETY: Called in process context (a hypercall made from an ioctl),
-    // with no spinlock held.
-    unsafe {
-        bindings::__cond_resched();
+    {
+        extern "C" {
+            fn __cond_resched() -> c_int;
+        }
+        // SAFETY: Called in process context (a hypercall made from an
+        // ioctl), with no spinlock held.
+        unsafe { __cond_resched() };
     }
 }
 
@@ -99,8 +106,12 @@ impl Drop for XenStub {
 /// Answers the hypervisor CPUID leaves as Xen does (without Viridian):
 /// signature and highest leaf at 0x40000000, version at 0x40000001, the
 /// hypercall page count and MSR at 0x40000002.  Other leaves read as zero.
+///
+/// # Safety
+///
+/// `regs` must point to four writable `u32`.
 #[no_mangle]
-pub extern "C" fn xen_stub_cpuid(leaf: u32, _subleaf: u32, regs: *mut [u32; 4]) {
+pub unsafe extern "C" fn xen_stub_cpuid(leaf: u32, _subleaf: u32, regs: *mut [u32; 4]) {
     let [b, c, d] = CPUID_SIGNATURE;
     let value = match leaf.wrapping_sub(CPUID_BASE) {
         0 => [CPUID_BASE + 2, b, c, d],
@@ -108,7 +119,7 @@ pub extern "C" fn xen_stub_cpuid(leaf: u32, _subleaf: u32, regs: *mut [u32; 4]) 
         2 => [1, HYPERCALL_MSR, 0, 0],
         _ => [0; 4],
     };
-    // SAFETY: The caller passes a valid, writable array of four `u32`.
+    // SAFETY: The caller guarantees `regs` points to four writable `u32`.
     unsafe { regs.write(value) };
 }
 
@@ -131,8 +142,10 @@ pub extern "C" fn xen_stub_wrmsr(msr: u32, value: u64) -> c_int {
 extern "C" {
     /// The stub's entry routine (`asm/stub_entry.S`).
     fn xen_stub_entry();
-    /// Base of the `struct page` array (SPARSEMEM_VMEMMAP).
-    static vmemmap_base: usize;
+    /// Maps `count` pages at a new kernel address, writable (PAGE_KERNEL).
+    fn vm_map_ram(pages: *mut *mut c_void, count: c_uint, node: c_int) -> *mut c_void;
+    /// Undoes `vm_map_ram`.
+    fn vm_unmap_ram(mem: *const c_void, count: c_uint);
 }
 
 /// Byte layout of one entry of the stub's hypercall page.
@@ -155,14 +168,14 @@ fn entry_bytes(op: usize) -> [u8; 32] {
     e[1..5].copy_from_slice(&(op as u32).to_le_bytes());
     e[5..11].copy_from_slice(&[0xff, 0x15, 0x02, 0x00, 0x00, 0x00]);
     e[11] = 0xc3;
-    e[13..21].copy_from_slice(&(xen_stub_entry as usize as u64).to_le_bytes());
+    e[13..21].copy_from_slice(&(xen_stub_entry as *const () as u64).to_le_bytes());
     e
 }
 
 /// Serialises this CPU's instruction stream after the page was written.
-unsafe extern "C" fn serialize(_info: *mut core::ffi::c_void) {
-    // SAFETY: `cpuid` is serialising and only writes its output registers.
-    unsafe { core::arch::x86_64::__cpuid(0) };
+extern "C" fn serialize(_info: *mut c_void) {
+    // `cpuid` is serialising and only writes its output registers.
+    core::arch::x86_64::__cpuid(0);
 }
 
 /// Fills guest frame `gfn` with hypercall entries, as Xen does when a
@@ -170,18 +183,18 @@ unsafe extern "C" fn serialize(_info: *mut core::ffi::c_void) {
 /// writable mapping of its own, never through the guest's mapping of it.
 fn fill_hypercall_page(gfn: u64) -> Result {
     let pfn = usize::try_from(gfn).map_err(|_| EIO)?;
+    let pfn_arg = pfn as kernel::ffi::c_ulong;
     // SAFETY: `page_is_ram` only looks the frame up in the resource tree.
-    if unsafe { bindings::page_is_ram(pfn) } == 0 {
+    if unsafe { bindings::page_is_ram(pfn_arg) } == 0 {
         return Err(EIO);
     }
     // SAFETY: `pfn` is a RAM frame, so its `struct page` exists in the
     // vmemmap array at that index.
-    let mut page = unsafe {
-        (vmemmap_base as *mut bindings::page).add(pfn)
-    };
+    let page = unsafe { (bindings::vmemmap_base as *mut bindings::page).add(pfn) };
+    let mut page = page.cast::<c_void>();
     // SAFETY: `page` is a valid page; `vm_map_ram` maps it writable
     // (PAGE_KERNEL) at a new kernel address, or returns NULL.
-    let va = unsafe { bindings::vm_map_ram(&mut page, 1, bindings::NUMA_NO_NODE) };
+    let va = unsafe { vm_map_ram(&mut page, 1, bindings::NUMA_NO_NODE) };
     if va.is_null() {
         return Err(ENOMEM);
     }
@@ -191,7 +204,7 @@ fn fill_hypercall_page(gfn: u64) -> Result {
         unsafe { entries.add(op).write(entry_bytes(op)) };
     }
     // SAFETY: `va` was returned by `vm_map_ram` for one page.
-    unsafe { bindings::vm_unmap_ram(va, 1) };
+    unsafe { vm_unmap_ram(va, 1) };
     // SAFETY: `serialize` is a valid callback that ignores its argument;
     // `wait` makes the call return after every online CPU has run it.
     unsafe {

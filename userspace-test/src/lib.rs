@@ -82,8 +82,7 @@ pub const fn privcmd_ioc(nr: u32, size: usize) -> u32 {
 }
 
 /// `IOCTL_PRIVCMD_HYPERCALL`.
-pub const IOCTL_PRIVCMD_HYPERCALL: u32 =
-    privcmd_ioc(0, std::mem::size_of::<PrivcmdHypercall>());
+pub const IOCTL_PRIVCMD_HYPERCALL: u32 = privcmd_ioc(0, std::mem::size_of::<PrivcmdHypercall>());
 /// `IOCTL_PRIVCMD_RESTRICT`.
 pub const IOCTL_PRIVCMD_RESTRICT: u32 = privcmd_ioc(6, std::mem::size_of::<u16>());
 
@@ -257,7 +256,11 @@ impl Privcmd {
             compile_domain: [0xaa; 32],
             compile_date: [0xaa; 32],
         };
-        self.call_with(HYPERVISOR_XEN_VERSION, xenver::COMPILE_INFO, Some(&mut info))?;
+        self.call_with(
+            HYPERVISOR_XEN_VERSION,
+            xenver::COMPILE_INFO,
+            Some(&mut info),
+        )?;
         let s = |b: &[u8]| c_string(b).ok_or(Errno::EPROTO);
         Ok(CompileInfo {
             compiler: s(&info.compiler)?,
@@ -286,7 +289,11 @@ impl Privcmd {
     /// `XENVER_guest_handle`: this domain's handle.
     pub fn guest_handle(&self) -> Result<[u8; 16], Errno> {
         let mut handle = [0xaau8; 16];
-        self.call_with(HYPERVISOR_XEN_VERSION, xenver::GUEST_HANDLE, Some(&mut handle))?;
+        self.call_with(
+            HYPERVISOR_XEN_VERSION,
+            xenver::GUEST_HANDLE,
+            Some(&mut handle),
+        )?;
         Ok(handle)
     }
 

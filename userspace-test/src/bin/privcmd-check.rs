@@ -57,8 +57,12 @@ fn guest_handle(p: &Privcmd) -> Result<(), String> {
 fn reservations(p: &Privcmd) -> Result<(), String> {
     let err = |e: Errno| e.to_string();
     let max_page = p.maximum_ram_page().map_err(err)?;
-    let cur = p.memory_stat(xenmem::CURRENT_RESERVATION, DOMID_SELF).map_err(err)?;
-    let max = p.memory_stat(xenmem::MAXIMUM_RESERVATION, DOMID_SELF).map_err(err)?;
+    let cur = p
+        .memory_stat(xenmem::CURRENT_RESERVATION, DOMID_SELF)
+        .map_err(err)?;
+    let max = p
+        .memory_stat(xenmem::MAXIMUM_RESERVATION, DOMID_SELF)
+        .map_err(err)?;
     if max_page == 0 || cur == 0 || cur > max {
         return Err(format!("max_page {max_page}, current {cur}, maximum {max}"));
     }
@@ -70,7 +74,11 @@ fn reservations(p: &Privcmd) -> Result<(), String> {
 }
 
 fn console(p: &Privcmd) -> Result<(), String> {
-    expect_eq("CONSOLEIO_write", p.console_write(b"privcmd-check says hello\n"), Ok(()))
+    expect_eq(
+        "CONSOLEIO_write",
+        p.console_write(b"privcmd-check says hello\n"),
+        Ok(()),
+    )
 }
 
 fn restrict(_: &Privcmd) -> Result<(), String> {
@@ -78,20 +86,34 @@ fn restrict(_: &Privcmd) -> Result<(), String> {
     let p = Privcmd::open().map_err(|e| e.to_string())?;
     expect_eq("restrict", p.restrict(1), Ok(()))?;
     expect_eq("hypercall once restricted", p.version(), Err(Errno::EPERM))?;
-    expect_eq("restrict to another domain", p.restrict(2), Err(Errno::EINVAL))
+    expect_eq(
+        "restrict to another domain",
+        p.restrict(2),
+        Err(Errno::EINVAL),
+    )
 }
 
 fn stub_exchange(p: &Privcmd) -> Result<(), String> {
     let before = p.memory_stat(xenmem::CURRENT_RESERVATION, DOMID_SELF);
-    let frames = Extents { frames: &[0x20, 0x21], order: 0 };
-    let extent = Extents { frames: &[0x70000], order: 1 };
+    let frames = Extents {
+        frames: &[0x20, 0x21],
+        order: 0,
+    };
+    let extent = Extents {
+        frames: &[0x70000],
+        order: 1,
+    };
     expect_eq("exchange", p.exchange(DOMID_SELF, frames, extent, 0), Ok(2))?;
     expect_eq(
         "max gpfn",
         p.memory_stat(xenmem::MAXIMUM_GPFN, DOMID_SELF),
         Ok(0x70001),
     )?;
-    expect_eq("exchange back", p.exchange(DOMID_SELF, extent, frames, 0), Ok(1))?;
+    expect_eq(
+        "exchange back",
+        p.exchange(DOMID_SELF, extent, frames, 0),
+        Ok(1),
+    )?;
     expect_eq(
         "tot_pages",
         p.memory_stat(xenmem::CURRENT_RESERVATION, DOMID_SELF),
@@ -100,13 +122,33 @@ fn stub_exchange(p: &Privcmd) -> Result<(), String> {
 }
 
 fn stub_exchange_partial(p: &Privcmd) -> Result<(), String> {
-    let input = Extents { frames: &[0x30, 0x31, 0xfff00], order: 0 };
-    let output = Extents { frames: &[0x71000, 0x71001, 0x71002], order: 0 };
+    let input = Extents {
+        frames: &[0x30, 0x31, 0xfff00],
+        order: 0,
+    };
+    let output = Extents {
+        frames: &[0x71000, 0x71001, 0x71002],
+        order: 0,
+    };
     let err = p.exchange(DOMID_SELF, input, output, 0).err();
-    expect_eq("partial exchange", err.map(|e| (e.errno, e.nr_exchanged)), Some((Errno::EINVAL, 2)))?;
-    let back_in = Extents { frames: &[0x71000, 0x71001], order: 0 };
-    let back_out = Extents { frames: &[0x30, 0x31], order: 0 };
-    expect_eq("exchange back", p.exchange(DOMID_SELF, back_in, back_out, 0), Ok(2))
+    expect_eq(
+        "partial exchange",
+        err.map(|e| (e.errno, e.nr_exchanged)),
+        Some((Errno::EINVAL, 2)),
+    )?;
+    let back_in = Extents {
+        frames: &[0x71000, 0x71001],
+        order: 0,
+    };
+    let back_out = Extents {
+        frames: &[0x30, 0x31],
+        order: 0,
+    };
+    expect_eq(
+        "exchange back",
+        p.exchange(DOMID_SELF, back_in, back_out, 0),
+        Ok(2),
+    )
 }
 
 fn main() {
@@ -117,13 +159,19 @@ fn main() {
         ("xen_version features tell dom0 it is dom0", features),
         ("xen_version page size is 4096", pagesize),
         ("xen_version guest handle of dom0 is zero", guest_handle),
-        ("memory_op reservations of dom0 are consistent", reservations),
+        (
+            "memory_op reservations of dom0 are consistent",
+            reservations,
+        ),
         ("console_io write succeeds", console),
         ("restricted file refuses hypercalls", restrict),
     ];
     if stub {
         checks.push(("stub: XENMEM_exchange round trip", stub_exchange));
-        checks.push(("stub: XENMEM_exchange partial progress", stub_exchange_partial));
+        checks.push((
+            "stub: XENMEM_exchange partial progress",
+            stub_exchange_partial,
+        ));
     }
 
     println!("TAP version 13");
