@@ -18,7 +18,7 @@ KDIR ?= $(shell $(TOP)/scripts/setup.sh --kdir)
 KMAKE = $(VERSIONS) && $(MAKE) -C $(KDIR) M=$(TOP) LLVM=1 \
 	RUSTC=$$RUSTC RUST_LIB_SRC=$$RUST_LIB_SRC CLIPPY_DRIVER=$$CLIPPY_DRIVER
 
-.PHONY: all modules clean setup check demo bench run lint kernel-clean
+.PHONY: all modules clean setup check demo bench run lint lint-fmt lint-clippy kernel-clean
 
 all: modules
 
@@ -36,24 +36,33 @@ clean:
 	$(KMAKE) clean
 	$(MAKE) -C $(TOP)/userspace-test clean
 
-lint: $(KDIR)/.config
-	$(VERSIONS) && $$RUSTFMT --check --edition 2021 --config-path $(KDIR)/source/.rustfmt.toml \
+lint: lint-fmt lint-clippy
+
+# rustfmt follows the `mod` declarations from the two crate roots.
+lint-fmt: $(KDIR)/.config
+	$(VERSIONS) && $$RUSTFMT --check --edition 2021 \
+		--config-path $(KDIR)/source/.rustfmt.toml \
 		$(TOP)/privcmd.rs $(TOP)/stub/stub.rs
-	$(KMAKE) clean
-	$(KMAKE) CLIPPY=1 W=1 modules 2>&1 | tee $(TOP)/.lint.log
-	! grep -E '^(warning|error)' $(TOP)/.lint.log
-	rm -f $(TOP)/.lint.log
+
+lint-clippy: $(KDIR)/.config
+	$(KMAKE) clean >/dev/null
+	$(KMAKE) CLIPPY=1 W=1 modules >$(TOP)/.lint.log 2>&1 || (cat $(TOP)/.lint.log; false)
+	@if grep -E '^(warning|error)' $(TOP)/.lint.log; then cat $(TOP)/.lint.log; rm -f $(TOP)/.lint.log; false; fi
+	@rm -f $(TOP)/.lint.log
 
 check:
 	$(TOP)/scripts/test.sh
 
 demo:
-	$(TOP)/scripts/demo.sh
+	$(TOP)/scripts/setup.sh >/dev/null
+	$(TOP)/scripts/qemu.sh --demo
 
-bench: modules
+bench:
+	$(TOP)/scripts/setup.sh >/dev/null
 	$(TOP)/scripts/qemu.sh --bench
 
-run: modules
+run:
+	$(TOP)/scripts/setup.sh >/dev/null
 	$(TOP)/scripts/qemu.sh --exec "$(RUN)"
 
 kernel-clean:

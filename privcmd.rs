@@ -13,7 +13,10 @@ use kernel::{
     fs::File,
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
     prelude::*,
-    sync::atomic::{ordering::Relaxed, Atomic},
+    sync::{
+        atomic::{ordering::Relaxed, Atomic},
+        Arc,
+    },
     time::{Instant, Monotonic},
     uaccess::{UserPtr, UserSlice},
 };
@@ -50,29 +53,52 @@ module! {
 /// `DOMID_INVALID` of Xen's public headers: no restriction.
 const DOMID_INVALID: u32 = 0x7ff4;
 
-/// The hypercall page, set up once at module load and read by every file.
-static PAGE: kernel::sync::SetOnce<HypercallPage> = kernel::sync::SetOnce::new();
+kernel::sync::global_lock! {
+    // SAFETY: Initialised at the start of module init, before any use.
+    unsafe(uninit) static PAGE: Mutex<Option<Arc<HypercallPage>>> = None;
+}
 
-/// The module: the misc device registration.
+/// Publishes the hypercall page to the files while it lives; dropping it
+/// withdraws the page, and with it the stub's module reference.
+struct PagePublication;
+
+impl PagePublication {
+    fn new(page: HypercallPage) -> Result<Self> {
+        *PAGE.lock() = Some(Arc::new(page, GFP_KERNEL)?);
+        Ok(Self)
+    }
+}
+
+impl Drop for PagePublication {
+    fn drop(&mut self) {
+        *PAGE.lock() = None;
+    }
+}
+
+/// The module.  Fields drop in declaration order: the device goes away
+/// before the page it calls into.
 #[pin_data]
 struct PrivcmdModule {
     #[pin]
     _dev: MiscDeviceRegistration<PrivcmdFile>,
+    _page: PagePublication,
 }
 
 impl kernel::InPlaceModule for PrivcmdModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        // SAFETY: Module init runs once per load, before any other use of
+        // the lock.
+        unsafe { PAGE.init() };
         try_pin_init!(Self {
-            _dev <- {
+            _page: {
                 let page = HypercallPage::setup()?;
                 pr_info!("hypercall page filled by {:?}\n", page.hypervisor());
                 bench(&page)?;
-                // Only module init sets it, once.
-                PAGE.populate(page);
-                MiscDeviceRegistration::register(MiscDeviceOptions {
-                    name: c"xen/privcmd",
-                })
+                PagePublication::new(page)?
             },
+            _dev <- MiscDeviceRegistration::register(MiscDeviceOptions {
+                name: c"xen/privcmd",
+            }),
         })
     }
 }
@@ -103,16 +129,13 @@ fn bench(page: &HypercallPage) -> Result {
 
 /// Per-open state of `/dev/xen/privcmd`.
 struct PrivcmdFile {
+    /// The hypercall page.
+    page: Arc<HypercallPage>,
     /// Domain this file is restricted to, or `DOMID_INVALID`.
     domid: Atomic<u32>,
 }
 
 impl PrivcmdFile {
-    /// The page; set before the device was registered.
-    fn page() -> Result<&'static HypercallPage> {
-        PAGE.as_ref().ok_or(ENODEV)
-    }
-
     /// `IOCTL_PRIVCMD_HYPERCALL`.
     fn hypercall(&self, arg: usize) -> Result<isize> {
         // Arbitrary hypercalls are not allowed once restricted.
@@ -125,7 +148,7 @@ impl PrivcmdFile {
         )
         .reader()
         .read()?;
-        let page = Self::page()?;
+        let page = &self.page;
         if module_parameters::trace.value() {
             pr_info!(
                 "ioctl HYPERCALL: copied struct privcmd_hypercall {{ op = {}, arg = [{:#x}, {:#x}, {:#x}, {:#x}, {:#x}] }} from user {:#x}\n",
@@ -181,8 +204,11 @@ impl MiscDevice for PrivcmdFile {
     type Ptr = KBox<Self>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
+        // Published before the device was registered, withdrawn after.
+        let page = PAGE.lock().as_ref().ok_or(ENODEV)?.clone();
         Ok(KBox::new(
             Self {
+                page,
                 domid: Atomic::new(DOMID_INVALID),
             },
             GFP_KERNEL,

@@ -20,8 +20,7 @@ PACKAGES=(
 	"clang-${LLVM_VERSION}" "lld-${LLVM_VERSION}" "llvm-${LLVM_VERSION}"
 	"libclang-${LLVM_VERSION}-dev"
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils
-	kmod python3 qemu-system-x86 busybox-static
-	"xen-hypervisor-${XEN_SERIES}-amd64"
+	kmod python3 qemu-system-x86 busybox-static libxen-dev
 )
 
 # Host for every apt source of the system's own Debian archive, read from
@@ -96,9 +95,9 @@ kernel_key() {
 	{
 		echo "$KERNEL_PKG_VERSION"
 		cat "$top/kernel/privcmd.config" "$top/scripts/build-kernel.sh"
-		"$RUSTC" --version
-		clang --version | head -n 1
-		bindgen --version
+		"$RUSTC" --version 2>&1
+		clang --version 2>&1 | head -n 1
+		bindgen --version 2>&1
 	} | sha256sum | cut -c1-16
 }
 
