@@ -228,14 +228,18 @@ TEST_F(privcmd, xen_version_bad_buffers_are_efault)
 	const uint64_t addrs[] = { 0, (uintptr_t)unmapped() };
 	unsigned int i, j;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		for (j = 0; j < sizeof(addrs) / sizeof(addrs[0]); j++)
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		for (j = 0; j < sizeof(addrs) / sizeof(addrs[0]); j++) {
+			uint64_t cmd = cmds[i], addr = addrs[j];
+
 			EXPECT_EQ(-EFAULT,
 				  hcall(self->fd, __HYPERVISOR_xen_version,
-					cmds[i], addrs[j], 0))
+					cmd, addr, 0))
 				TH_LOG("cmd %llu at %#llx",
-				       (unsigned long long)cmds[i],
-				       (unsigned long long)addrs[j]);
+				       (unsigned long long)cmd,
+				       (unsigned long long)addr);
+		}
+	}
 }
 
 TEST_F(privcmd, xen_version_straddling_buffer_is_efault)

@@ -25,6 +25,14 @@
 /* A canonical kernel address (the start of the x86_64 kernel text map). */
 #define KERNEL_ADDR 0xffffffff81000000UL
 
+/*
+ * Xen's public memory.h defines this for the hypervisor and the kernel
+ * only: memory_op's cmd carries a continuation's start extent above it.
+ */
+#ifndef MEMOP_EXTENT_SHIFT
+#define MEMOP_EXTENT_SHIFT 6
+#endif
+
 /* Entries in a 4 KiB hypercall page: hypercall numbers beyond are EINVAL. */
 #define HYPERCALL_PAGE_ENTRIES 128
 
