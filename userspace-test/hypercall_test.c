@@ -92,7 +92,7 @@ TEST_F(privcmd, op_beyond_hypercall_page_is_einval)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
 		EXPECT_EQ(-EINVAL, hcall(self->fd, ops[i], 0, 0, 0))
 			TH_LOG("op %#llx", (unsigned long long)ops[i]);
 }
@@ -103,7 +103,7 @@ TEST_F(privcmd, op_without_handler_is_enosys)
 	static const uint64_t ops[] = { 0, 44, 63, 64, 100, 127 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
 		EXPECT_EQ(-ENOSYS, hcall(self->fd, ops[i], 0, 0, 0))
 			TH_LOG("op %llu", (unsigned long long)ops[i]);
 }
@@ -228,8 +228,8 @@ TEST_F(privcmd, xen_version_bad_buffers_are_efault)
 	const uint64_t addrs[] = { 0, (uintptr_t)unmapped() };
 	unsigned int i, j;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		for (j = 0; j < sizeof(addrs) / sizeof(addrs[0]); j++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		for (j = 0; j < ARRAY_SIZE(addrs); j++) {
 			uint64_t cmd = cmds[i], addr = addrs[j];
 
 			EXPECT_EQ(-EFAULT,
