@@ -28,8 +28,10 @@
 //! per entry, each an `endbr64` followed by a direct `jmp` to its page
 //! entry.  The indirect branch thus always lands on an `endbr64`, which
 //! keeps it valid under IBT whether or not the hypervisor wrote one into
-//! the page, and it goes through the kernel's retpoline thunk when the
-//! kernel is built with retpolines.
+//! the page.  The branch itself is made by `privcmd_hypercall_call` in
+//! `asm/hypercall_page.S`, with the kernel's own macros: `CALL_NOSPEC`
+//! (the retpoline thunk when retpolines are on) and `stac`/`clac`
+//! alternatives that are patched in only on CPUs with SMAP.
 
 use core::{arch::asm, ptr::addr_of};
 use kernel::{
@@ -71,18 +73,14 @@ extern "C" {
     static privcmd_hypercall_page: [u8; PAGE_SIZE];
     /// The trampolines to the page's entries (`asm/hypercall_page.S`).
     static privcmd_hypercall_trampolines: [u8; NR_ENTRIES * TRAMPOLINE_SIZE];
+    /// Calls the trampoline in rax with SMAP lifted (`asm/hypercall_page.S`).
+    fn privcmd_hypercall_call();
 }
 
 #[cfg(CONFIG_XEN_PV)]
 extern "C" {
     /// Machine address of any kernel virtual address of a PV guest.
     fn arbitrary_virt_to_machine(vaddr: *mut c_void) -> u64;
-}
-
-#[cfg(CONFIG_MITIGATION_RETPOLINE)]
-extern "C" {
-    /// The kernel's retpoline thunk for an indirect call through `rax`.
-    fn __x86_indirect_thunk_rax();
 }
 
 #[cfg(all(CONFIG_XEN_PV, not(CONFIG_PREEMPTION)))]
@@ -285,7 +283,6 @@ fn install(hv: &dyn Discovery) -> Result {
 /// value lives (for the stub, `_stub` keeps its module loaded).
 pub(crate) struct HypercallPage {
     hypervisor: Hypervisor,
-    smap: bool,
     _stub: Option<Stub>,
 }
 
@@ -294,17 +291,6 @@ impl HypercallPage {
     ///
     /// Fails with `ENODEV` when there is neither.
     pub(crate) fn setup() -> Result<Self> {
-        let feature = bindings::X86_FEATURE_SMAP as usize;
-        // SAFETY: `boot_cpu_data` is initialised before modules load and
-        // only read here; the capability words are the union's `u32` view,
-        // which every bit pattern of it is valid for.
-        let word = unsafe {
-            (*addr_of!(bindings::boot_cpu_data))
-                .__bindgen_anon_3
-                .x86_capability[feature / 32]
-        };
-        let smap = word & (1 << (feature % 32)) != 0;
-
         #[cfg(CONFIG_XEN)]
         {
             // SAFETY: Written once during early boot, read-only afterwards.
@@ -319,7 +305,6 @@ impl HypercallPage {
                 };
                 return Ok(Self {
                     hypervisor,
-                    smap,
                     _stub: None,
                 });
             }
@@ -332,7 +317,6 @@ impl HypercallPage {
         install(&stub)?;
         Ok(Self {
             hypervisor: Hypervisor::Stub,
-            smap,
             _stub: Some(stub),
         })
     }
@@ -369,7 +353,7 @@ impl HypercallPage {
         // (trampoline `op`, which jumps to entry `op`) follows the Xen
         // hypercall ABI: arguments in rdi, rsi, rdx, r10, r8, result in rax,
         // everything else the ABI lets the hypervisor clobber is declared.
-        let ret = unsafe { call_trampoline(target, args, self.smap) };
+        let ret = unsafe { call_trampoline(target, args) };
         preemptible_hcall(false);
         Ok(ret)
     }
@@ -394,24 +378,6 @@ fn preemptible_hcall(on: bool) {
     let _ = on;
 }
 
-/// `asm!` of `$pre`, an indirect `call` through `rax`, and `$post`: the
-/// call goes through the kernel's retpoline thunk when the kernel uses
-/// retpolines.
-#[cfg(CONFIG_MITIGATION_RETPOLINE)]
-macro_rules! call_rax {
-    ($pre:literal, $post:literal; $($operands:tt)*) => {
-        asm!($pre, "call {thunk}", $post, thunk = sym __x86_indirect_thunk_rax, $($operands)*)
-    };
-}
-
-/// `asm!` of `$pre`, an indirect `call` through `rax`, and `$post`.
-#[cfg(not(CONFIG_MITIGATION_RETPOLINE))]
-macro_rules! call_rax {
-    ($pre:literal, $post:literal; $($operands:tt)*) => {
-        asm!($pre, "call rax", $post, $($operands)*)
-    };
-}
-
 /// The only place where the driver transfers control to the hypervisor.
 ///
 /// # Safety
@@ -419,41 +385,27 @@ macro_rules! call_rax {
 /// `target` must be the address of a trampoline whose page entry has been
 /// filled by a hypervisor that follows the Xen hypercall ABI.
 #[inline(never)]
-unsafe fn call_trampoline(target: usize, args: [u64; 5], smap: bool) -> i64 {
+unsafe fn call_trampoline(target: usize, args: [u64; 5]) -> i64 {
     let ret: i64;
-    if smap {
-        // SAFETY: The caller guarantees the target; `stac` and `clac`
-        // bracket only the call, so no Rust code runs with AC set.
-        unsafe {
-            call_rax!(
-                "stac", "clac";
-                inout("rax") target => ret,
-                inout("rdi") args[0] => _,
-                inout("rsi") args[1] => _,
-                inout("rdx") args[2] => _,
-                inout("r10") args[3] => _,
-                inout("r8") args[4] => _,
-                out("rcx") _,
-                out("r9") _,
-                out("r11") _,
-            )
-        };
-    } else {
-        // SAFETY: The caller guarantees the target.
-        unsafe {
-            call_rax!(
-                "", "";
-                inout("rax") target => ret,
-                inout("rdi") args[0] => _,
-                inout("rsi") args[1] => _,
-                inout("rdx") args[2] => _,
-                inout("r10") args[3] => _,
-                inout("r8") args[4] => _,
-                out("rcx") _,
-                out("r9") _,
-                out("r11") _,
-            )
-        };
+    // SAFETY: The caller guarantees the target.  `privcmd_hypercall_call`
+    // (asm/hypercall_page.S) calls it with the registers as given here and
+    // returns the result in rax; every register the hypervisor may clobber
+    // (the argument registers, rcx, r11) is declared, and r9 with them, as
+    // neither Xen nor the stub promises to keep it.
+    unsafe {
+        asm!(
+            "call {call}",
+            call = sym privcmd_hypercall_call,
+            inout("rax") target => ret,
+            inout("rdi") args[0] => _,
+            inout("rsi") args[1] => _,
+            inout("rdx") args[2] => _,
+            inout("r10") args[3] => _,
+            inout("r8") args[4] => _,
+            out("rcx") _,
+            out("r9") _,
+            out("r11") _,
+        );
     }
     ret
 }

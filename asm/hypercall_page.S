@@ -11,11 +11,27 @@
  * privcmd_hypercall_trampolines holds one 16-byte trampoline per entry: an
  * endbr64 and a direct jmp to the entry.  The driver's only indirect branch
  * targets a trampoline, so it is IBT-valid whatever the hypervisor wrote.
+ *
+ * privcmd_hypercall_call makes that indirect call: through the kernel's
+ * retpoline thunk when retpolines are on (CALL_NOSPEC), and with SMAP's
+ * check lifted around it when the CPU has SMAP (the stac/clac alternatives
+ * are patched in at module load only on such CPUs), since the hypervisor
+ * reads and writes the caller's user buffers.  objtool is told to look away
+ * from the stac, as for Linux's own privcmd_call: running foreign code with
+ * AC set is the point here.
+ *
+ *   in:  rax = address of a trampoline
+ *        rdi, rsi, rdx, r10, r8 = hypercall arguments (Xen's x86_64 ABI)
+ *   out: rax = result; the argument registers, rcx and r11 are clobbered
  */
 
 #include <linux/linkage.h>
 #include <linux/objtool.h>
+#include <linux/stringify.h>
+#include <asm/alternative.h>
+#include <asm/cpufeatures.h>
 #include <asm/ibt.h>
+#include <asm/nospec-branch.h>
 #include <asm/page_types.h>
 #include <asm/unwind_hints.h>
 
@@ -47,3 +63,10 @@ SYM_CODE_START_NOALIGN(privcmd_hypercall_trampolines)
 	.endr
 SYM_CODE_END(privcmd_hypercall_trampolines)
 	.popsection
+
+SYM_FUNC_START(privcmd_hypercall_call)
+	ALTERNATIVE "", __stringify(ANNOTATE_IGNORE_ALTERNATIVE; stac), X86_FEATURE_SMAP
+	CALL_NOSPEC rax
+	ALTERNATIVE "", __stringify(ANNOTATE_IGNORE_ALTERNATIVE; clac), X86_FEATURE_SMAP
+	RET
+SYM_FUNC_END(privcmd_hypercall_call)

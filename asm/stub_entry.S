@@ -14,9 +14,15 @@
 
 #include <linux/linkage.h>
 #include <linux/export.h>
-#include <asm/smap.h>
+#include <linux/objtool.h>
+#include <linux/stringify.h>
+#include <asm/alternative.h>
+#include <asm/cpufeatures.h>
+#include <asm/ibt.h>
 
+/* Reached by an indirect call from a hypercall page entry. */
 SYM_FUNC_START(xen_stub_entry)
+	ENDBR
 	pushfq
 	pushq	%rdi
 	pushq	%rsi
@@ -33,7 +39,12 @@ SYM_FUNC_START(xen_stub_entry)
 	pushq	%r13
 	pushq	%r14
 	pushq	%r15
-	ASM_CLAC
+	/*
+	 * The caller may have lifted SMAP's check; the stub's handlers must not
+	 * run with it lifted.  objtool assumes a function starts with it in
+	 * force, so it is told to look away from this clac.
+	 */
+	ALTERNATIVE "", __stringify(ANNOTATE_IGNORE_ALTERNATIVE; clac), X86_FEATURE_SMAP
 	movq	%rsp, %rdi
 	call	xen_stub_do_hypercall
 	popq	%r15

@@ -52,7 +52,8 @@ if [ "$run" = exec ]; then
 fi
 
 # Kernel reports that fail a run wherever they appear in the console.
-splat='(Oops|BUG:|WARNING:|KASAN|UBSAN|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|INFO: task .* blocked|kmemleak: [0-9]+ new suspected)'
+# Lockdep's and KASAN's reports open with "WARNING:" and "BUG: KASAN:".
+splat='(Oops|BUG:|WARNING:|KASAN:|UBSAN:|general protection fault|Kernel panic|INFO: task .* blocked|kmemleak: [0-9]+ new suspected|Call Trace:)'
 if grep -qE "$splat" "$log"; then
 	result 0 "kernel log has no Oops, BUG, WARNING, KASAN or lockdep report"
 	first=$(grep -nE "$splat" "$log" | head -n 1 | cut -d: -f1)

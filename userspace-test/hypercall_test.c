@@ -518,7 +518,8 @@ TEST_F(privcmd, stub_exchange_misaligned_structure_works)
 
 TEST_F(privcmd, stub_exchange_below_address_limit)
 {
-	xen_pfn_t in[2] = { 700, 701 }, out[1] = { 0x86000 };
+	xen_pfn_t in[2] = { 700, 701 }, more[2] = { 702, 703 };
+	xen_pfn_t out[1] = { 0x86000 }, out2[1] = { 0x86002 };
 	struct xen_memory_exchange exch;
 
 	/* Machine memory below 16 MiB exists in the model. */
@@ -528,11 +529,19 @@ TEST_F(privcmd, stub_exchange_below_address_limit)
 	setup_exchange(&exch, out, 1, 1, in, 2, 0);
 	EXPECT_EQ(0, exchange(self->fd, &exch));
 
-	/* Xen allocates nothing under a limit of 13 address bits. */
+	/*
+	 * Below 2^13 bytes there are two machine frames, 0 and 1: one order-1
+	 * extent fits, a second one does not.
+	 */
 	setup_exchange(&exch, in, 2, 0, out, 1, 1);
+	exch.out.mem_flags = XENMEMF_address_bits(13);
+	EXPECT_EQ(0, exchange(self->fd, &exch));
+	setup_exchange(&exch, more, 2, 0, out2, 1, 1);
 	exch.out.mem_flags = XENMEMF_address_bits(13);
 	EXPECT_EQ(-ENOMEM, exchange(self->fd, &exch));
 	EXPECT_EQ(0, exch.nr_exchanged);
+	setup_exchange(&exch, out, 1, 1, in, 2, 0);
+	EXPECT_EQ(0, exchange(self->fd, &exch));
 }
 
 struct worker {
