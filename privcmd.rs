@@ -151,7 +151,7 @@ impl PrivcmdFile {
         let page = &self.page;
         if module_parameters::trace.value() {
             pr_info!(
-                "ioctl HYPERCALL: copied struct privcmd_hypercall {{ op = {}, arg = [{:#x}, {:#x}, {:#x}, {:#x}, {:#x}] }} from user {:#x}\n",
+                "[2 driver] ioctl HYPERCALL: copied struct privcmd_hypercall {{ op = {}, arg = [{:#x}, {:#x}, {:#x}, {:#x}, {:#x}] }} from user {:#x}\n",
                 call.op,
                 call.arg[0],
                 call.arg[1],
@@ -163,7 +163,7 @@ impl PrivcmdFile {
             if let Ok(op) = usize::try_from(call.op) {
                 if op < hypercall::NR_ENTRIES {
                     pr_info!(
-                        "call hypercall_page[{}] at {:#x} (page + {:#x}), rax={} rdi={:#x} rsi={:#x} rdx={:#x} r10={:#x} r8={:#x}\n",
+                        "[3 driver] call hypercall_page[{}] at {:#x} (page + {:#x}), rax={} rdi={:#x} rsi={:#x} rdx={:#x} r10={:#x} r8={:#x}\n",
                         op,
                         HypercallPage::entry_address(op),
                         op * hypercall::ENTRY_SIZE,
@@ -179,7 +179,7 @@ impl PrivcmdFile {
         }
         let ret = page.call(call.op, call.arg)?;
         if module_parameters::trace.value() {
-            pr_info!("hypercall {} returned {} in rax\n", call.op, ret);
+            pr_info!("[6 driver] hypercall {} returned {} in rax\n", call.op, ret);
         }
         Ok(ret as isize)
     }

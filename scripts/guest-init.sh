@@ -29,6 +29,7 @@ if [ "$run" = demo ]; then
 	# The demonstration reads the trace live, interleaved with its own output.
 	trace=trace=1
 	echo 7 >/proc/sys/kernel/printk
+	echo "exchange_demo: insmod xen_stub.ko trace=1; insmod rust_privcmd.ko trace=1"
 fi
 insmod /modules/xen_stub.ko $trace || echo "@@ERROR insmod xen_stub failed"
 insmod /modules/rust_privcmd.ko $trace || echo "@@ERROR insmod rust_privcmd failed"

@@ -189,11 +189,11 @@ fn memory_exchange(arg: GuestHandle<XenMemoryExchange>) -> Result<i64> {
     let (inp, out) = (exch.input, exch.output);
     if crate::tracing() {
         pr_info!(
-            "  in  = {{ extent_start = {:#x}, nr_extents = {}, extent_order = {}, mem_flags = {:#x}, domid = {} }}\n",
+            "  in  = {{ extent_start = {:#x}, nr_extents = {}, extent_order = {}, mem_flags = {:#x}, domid = {:#x} }}\n",
             inp.extent_start, inp.nr_extents, inp.extent_order, inp.mem_flags, inp.domid
         );
         pr_info!(
-            "  out = {{ extent_start = {:#x}, nr_extents = {}, extent_order = {}, mem_flags = {:#x}, domid = {} }}, nr_exchanged = {}\n",
+            "  out = {{ extent_start = {:#x}, nr_extents = {}, extent_order = {}, mem_flags = {:#x}, domid = {:#x} }}, nr_exchanged = {}\n",
             out.extent_start, out.nr_extents, out.extent_order, out.mem_flags, out.domid, exch.nr_exchanged
         );
     }

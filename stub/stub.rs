@@ -218,7 +218,7 @@ fn fill_hypercall_page(gfn: u64) -> Result {
     };
     if tracing() {
         pr_info!(
-            "hypercall MSR {:#x} <- {:#x}: filled frame {:#x}: 128 entries \"mov $op,%eax; call *xen_stub_entry; ret\", ud2 at {}\n",
+            "[0 stub] hypercall MSR {:#x} <- {:#x}: filled frame {:#x}: 128 entries \"mov $op,%eax; call *xen_stub_entry; ret\", ud2 at {}\n",
             HYPERCALL_MSR,
             gfn << kernel::page::PAGE_SHIFT,
             gfn,
@@ -295,7 +295,7 @@ pub unsafe extern "C" fn xen_stub_do_hypercall(regs: *mut CpuUserRegs) {
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8];
     if tracing() {
         pr_info!(
-            "entry: rax={} rdi={:#x} rsi={:#x} rdx={:#x} r10={:#x} r8={:#x}\n",
+            "[4 stub] entry saved registers: rax={} rdi={:#x} rsi={:#x} rdx={:#x} r10={:#x} r8={:#x}\n",
             op,
             args[0],
             args[1],
@@ -311,14 +311,14 @@ pub unsafe extern "C" fn xen_stub_do_hypercall(regs: *mut CpuUserRegs) {
     let ret = match slot {
         Some(call) => {
             if tracing() {
-                pr_info!("hypercall_table[{}] = {}\n", op, call.name);
+                pr_info!("[5 stub] hypercall_table[{}] = {}\n", op, call.name);
             }
             (call.handler)(args).unwrap_or_else(|e| i64::from(e.to_errno()))
         }
         None => i64::from(ENOSYS.to_errno()),
     };
     if tracing() {
-        pr_info!("return: rax={}\n", ret);
+        pr_info!("[6 stub] return to the page entry with rax={}\n", ret);
     }
     regs.rax = ret as u64;
     regs.rdi = POISON;

@@ -55,6 +55,8 @@ int main(void)
 	fflush(stdout);
 
 	ret = ioctl(fd, IOCTL_PRIVCMD_HYPERCALL, &call);
+	/* Let the kernel's console print its part of the path first. */
+	usleep(300 * 1000);
 
 	printf("[6 user] ioctl returned %ld (errno %d); nr_exchanged = %llu\n",
 	       ret, ret < 0 ? errno : 0,
