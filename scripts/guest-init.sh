@@ -37,7 +37,7 @@ insmod /modules/rust_privcmd.ko $trace || echo "@@ERROR insmod rust_privcmd fail
 case "$run" in
 tests)
 	for t in /tests/*; do
-		echo "@@SUITE ${t##*/}"
+		echo "# suite: ${t##*/}"
 		case "${t##*/}" in
 		privcmd-check) "$t" --stub ;;
 		*) "$t" ;;

@@ -26,7 +26,7 @@ step() { # <name> <command...>: one named check from an exit status
 }
 
 echo "# host: Rust userspace crate"
-(cd "$top/userspace-test" && cargo test -q 2>&1) | tee "$PRIVCMD_CACHE/cargo-test.log"
+(cd "$top/userspace-test" && cargo test 2>&1) | tee "$PRIVCMD_CACHE/cargo-test.log"
 read -r c_pass c_fail < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' \
 	"$PRIVCMD_CACHE/cargo-test.log")
 passed=$((passed + c_pass))
