@@ -16,6 +16,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 # Only emergencies go to the console while tests print; the whole kernel
 # log is printed at the end.
 echo 1 >/proc/sys/kernel/printk
+echo "@@INIT"
 
 run=tests
 for word in $(cat /proc/cmdline); do

@@ -72,9 +72,9 @@ fi
 # too in the demonstration, which is about them.
 console_filter() {
 	if [ "$run" = demo ]; then
-		grep -v -E '^@@' | sed -n '/exchange_demo/,$p'
+		sed -n '/^@@INIT/,$p' | grep -v -E '^@@'
 	else
-		grep -v -E '^(@@|\[ *[0-9]+\.[0-9]+\] )'
+		sed -n '/^@@INIT/,$p' | grep -v -E '^@@|\[ *[0-9]+\.[0-9]+\] '
 	fi
 }
 
