@@ -23,7 +23,9 @@ XEN_SERIES=4.17
 # Where built artefacts live: outside the repository, shared by clones.
 PRIVCMD_CACHE=${PRIVCMD_CACHE:-/var/cache/rust-privcmd}
 
-export PATH="/usr/lib/llvm-${LLVM_VERSION}/bin:${PRIVCMD_CACHE}/tools/bin:${PATH}"
+# Debian's LLVM for the kernel; the machine's rustup cargo for userspace
+# crates and for installing bindgen.
+export PATH="/usr/lib/llvm-${LLVM_VERSION}/bin:${PRIVCMD_CACHE}/tools/bin:${PATH}:${HOME:-/root}/.cargo/bin"
 export LIBCLANG_PATH="/usr/lib/llvm-${LLVM_VERSION}/lib"
 export CLIPPY_DRIVER=/usr/bin/clippy-driver
 export RUSTFMT=/usr/bin/rustfmt
