@@ -19,10 +19,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/versions.sh"
 
 run=tests
+world=stub
 exec_cmd=
 timeout=600
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--xen) world=xen ;;
 	--tests) run=tests ;;
 	--demo) run=demo ;;
 	--bench) run=bench ;;
@@ -81,10 +83,21 @@ console_filter() {
 log=$PRIVCMD_CACHE/last-run.log
 start=$(date +%s)
 set +e
+cmdline="panic=-1 privcmd.run=$run privcmd.world=$world"
+if [ "$world" = xen ]; then
+	# Debian's Xen, booted by QEMU as a multiboot kernel; our kernel is the
+	# 64-bit PV dom0, with the initramfs as its module.
+	xen=$work/xen
+	gunzip -c "/boot/xen-$XEN_SERIES-amd64.gz" >"$xen"
+	boot=(-cpu qemu64,+x2apic -kernel "$xen"
+		-append "console=com1 com1=115200,8n1 dom0_mem=512M loglvl=all guest_loglvl=all"
+		-initrd "$kdir/arch/x86/boot/bzImage console=hvc0 $cmdline,$work/initrd.gz")
+else
+	boot=(-cpu qemu64,+smap,+smep -kernel "$kdir/arch/x86/boot/bzImage"
+		-initrd "$work/initrd.gz" -append "console=ttyS0 $cmdline")
+fi
 timeout --foreground "$timeout" qemu-system-x86_64 \
-	-accel tcg -cpu qemu64,+smap,+smep -smp 2 -m 1024 \
-	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 panic=-1 privcmd.run=$run" \
+	-accel tcg -smp 2 -m 1024 "${boot[@]}" \
 	-nographic -no-reboot </dev/null 2>&1 | tr -d '\r' | tee "$log" |
 	sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/!p' | console_filter || true
 qemu_status=${PIPESTATUS[0]}

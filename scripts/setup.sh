@@ -21,6 +21,7 @@ PACKAGES=(
 	"libclang-${LLVM_VERSION}-dev"
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils
 	kmod python3 qemu-system-x86 busybox-static libxen-dev
+	"xen-hypervisor-${XEN_SERIES}-amd64"
 )
 
 # Host for every apt source of the system's own Debian archive, read from

@@ -61,7 +61,7 @@ static void kmemleak_clear(void)
 	}
 }
 
-/* Leaves both modules loaded, as the other tests expect them. */
+/* Leaves the modules loaded, as the other tests expect them. */
 TEST(load_unload_ten_times)
 {
 	struct stat st;
