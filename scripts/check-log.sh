@@ -53,7 +53,7 @@ fi
 
 # Kernel reports that fail a run wherever they appear in the console.
 # Lockdep's and KASAN's reports open with "WARNING:" and "BUG: KASAN:".
-splat='(Oops|BUG:|WARNING:|KASAN:|UBSAN:|general protection fault|Kernel panic|INFO: task .* blocked|kmemleak: [0-9]+ new suspected|Call Trace:)'
+splat='(Oops|BUG:|WARNING:|KASAN:|UBSAN:|general protection fault|Kernel panic|INFO: task .* blocked|kmemleak: [0-9]+ new suspected|Call Trace:|Domain 0 crashed|Dom0 crashed)'
 if grep -qE "$splat" "$log"; then
 	result 0 "kernel log has no Oops, BUG, WARNING, KASAN or lockdep report"
 	first=$(grep -nE "$splat" "$log" | head -n 1 | cut -d: -f1)

@@ -59,6 +59,11 @@ cp "$ub/module_test" "$root/tests/zz_module_test"
 cp "$ub/exchange_demo" "$ub/hypercall_bench" "$root/tools/"
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
+if [ "$world" = xen ]; then
+	# Xen's toolstack from Debian's packages, and the test that runs it.
+	cp -a "$("$top/scripts/dom0-root.sh")"/. "$root/"
+	cp "$top/userspace-test/xen_tools_test.sh" "$root/tests/"
+fi
 if [ "$run" = exec ]; then
 	first=${exec_cmd%% *}
 	if [ -f "$first" ]; then

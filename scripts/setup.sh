@@ -20,7 +20,7 @@ PACKAGES=(
 	"clang-${LLVM_VERSION}" "lld-${LLVM_VERSION}" "llvm-${LLVM_VERSION}"
 	"libclang-${LLVM_VERSION}-dev"
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils
-	kmod python3 qemu-system-x86 busybox-static libxen-dev
+	kmod python3 file qemu-system-x86 busybox-static libxen-dev
 	"xen-hypervisor-${XEN_SERIES}-amd64"
 )
 

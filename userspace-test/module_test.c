@@ -3,6 +3,7 @@
  * Loading and unloading the driver (and the hypervisor stub under it):
  * ten cycles in a row, the device coming and going with the module, the
  * stub pinned while the driver uses it, and no leak reported by kmemleak.
+ * Under Xen (no stub loaded) only the driver is cycled.
  *
  * The modules are read from $PRIVCMD_MODULES (default /modules).
  */
@@ -64,6 +65,7 @@ static void kmemleak_clear(void)
 /* Leaves the modules loaded, as the other tests expect them. */
 TEST(load_unload_ten_times)
 {
+	int stub = loaded("xen_stub");
 	struct stat st;
 	int i;
 
@@ -74,8 +76,10 @@ TEST(load_unload_ten_times)
 
 		ASSERT_EQ(0, unload("rust_privcmd")) TH_LOG("cycle %d: %m", i);
 		EXPECT_EQ(-1, stat(PRIVCMD_PATH, &st));
-		ASSERT_EQ(0, unload("xen_stub")) TH_LOG("cycle %d: %m", i);
-		ASSERT_EQ(0, load("xen_stub")) TH_LOG("cycle %d: %m", i);
+		if (stub) {
+			ASSERT_EQ(0, unload("xen_stub")) TH_LOG("cycle %d: %m", i);
+			ASSERT_EQ(0, load("xen_stub")) TH_LOG("cycle %d: %m", i);
+		}
 		ASSERT_EQ(0, load("rust_privcmd")) TH_LOG("cycle %d: %m", i);
 		fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fd) TH_LOG("cycle %d: %m", i);
@@ -88,6 +92,8 @@ TEST(load_unload_ten_times)
 
 TEST(driver_without_hypervisor_is_enodev)
 {
+	if (!loaded("xen_stub"))
+		SKIP(return, "on Xen there is always a hypervisor");
 	ASSERT_EQ(0, unload("rust_privcmd"));
 	ASSERT_EQ(0, unload("xen_stub"));
 	EXPECT_EQ(-1, load("rust_privcmd"));
@@ -99,6 +105,8 @@ TEST(driver_without_hypervisor_is_enodev)
 
 TEST(stub_is_pinned_while_driver_is_loaded)
 {
+	if (!loaded("xen_stub"))
+		SKIP(return, "the stub is not loaded under Xen");
 	ASSERT_TRUE(loaded("rust_privcmd"));
 	EXPECT_EQ(-1, unload("xen_stub"));
 	EXPECT_EQ(EWOULDBLOCK, errno);
