@@ -16,10 +16,17 @@ passed=0
 failed=0
 skipped=0
 if [ "$run" = tests ] || [ "$run" = exec ]; then
-	passed=$(grep -cE '^ok [0-9]+ ' "$log" | head -n 1)
+	passed=$(grep -cE '^ok [0-9]+ ' "$log")
 	skipped=$(grep -E '^ok [0-9]+ ' "$log" | grep -c '# SKIP')
 	passed=$((passed - skipped))
-	failed=$(grep -cE '^not ok [0-9]+ ' "$log")
+	# "not ok ... # TODO": a known gap, listed, not counted as a failure.
+	todo=$(grep -E '^not ok [0-9]+ ' "$log" | grep -c '# TODO')
+	failed=$(($(grep -cE '^not ok [0-9]+ ' "$log") - todo))
+	if [ "$todo" -gt 0 ]; then
+		echo "# known gaps:"
+		grep -E '^not ok [0-9]+ .*# TODO' "$log" | sed 's/^/#   /'
+	fi
+	skipped=$((skipped + todo))
 fi
 
 result() { # <ok?> <name>
@@ -51,12 +58,14 @@ if [ "$run" = exec ]; then
 	result $([ "$status" = 0 ] && echo 1 || echo 0) "program exited with status 0 (got ${status:-none})"
 fi
 
-# Kernel reports that fail a run wherever they appear in the console.
-# Lockdep's and KASAN's reports open with "WARNING:" and "BUG: KASAN:".
-splat='(Oops|BUG:|WARNING:|KASAN:|UBSAN:|general protection fault|Kernel panic|INFO: task .* blocked|kmemleak: [0-9]+ new suspected|Call Trace:|Domain 0 crashed|Dom0 crashed)'
-if grep -qE "$splat" "$log"; then
+# Kernel reports that fail a run wherever they appear in the console;
+# under Xen, the hypervisor's own lines count only when dom0 or Xen died.
+splat='(Oops|BUG:|WARNING:|KASAN:|UBSAN:|general protection fault|Kernel panic|INFO: task .* blocked|kmemleak: [0-9]+ new suspected|Call Trace:)'
+xen_death='^\(XEN\) .*(Domain 0 crashed|Dom0 crashed|Panic on CPU)'
+first=$(grep -nE "$splat" "$log" | grep -vE '^[0-9]+:\(XEN\)' | head -n 1 | cut -d: -f1)
+[ -n "$first" ] || first=$(grep -nE "$xen_death" "$log" | head -n 1 | cut -d: -f1)
+if [ -n "$first" ]; then
 	result 0 "kernel log has no Oops, BUG, WARNING, KASAN or lockdep report"
-	first=$(grep -nE "$splat" "$log" | head -n 1 | cut -d: -f1)
 	echo "# kernel report:"
 	sed -n "$((first > 5 ? first - 5 : 1)),$((first + 60))p" "$log" | sed 's/^/#   /'
 else
