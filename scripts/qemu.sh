@@ -35,22 +35,38 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-kdir=${KDIR:-$("$top/scripts/setup.sh" --kdir)}
+# Each world boots its own kernel: the debug test kernel with the stub, the
+# dom0 kernel under Xen (see kernel/xen-dom0.config).
+if [ "$world" = xen ]; then
+	kdir=${KDIR_DOM0:-$("$top/scripts/setup.sh" --kdir-dom0)}
+else
+	kdir=${KDIR:-$("$top/scripts/setup.sh" --kdir)}
+fi
 [ -f "$kdir/.built" ] || "$top/scripts/setup.sh" >/dev/null
-make -s -C "$top" KDIR="$kdir" modules >&2
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The modules for that kernel, built from a copy of the sources so that
+# the tree (and any build of the user's in it) is left as it is.
+mo=$work/modules
+mkdir -p "$mo"
+cp -r "$top/Kbuild" "$top/privcmd.rs" "$top/hypercall.rs" "$top/abi" "$top/asm" \
+	"$top/stub" "$mo/"
+find "$mo" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \) -delete
+. "$top/scripts/versions.sh"
+make -s -C "$kdir" M="$mo" LLVM=1 RUSTC="$RUSTC" RUST_LIB_SRC="$RUST_LIB_SRC" modules >&2
 make -s -C "$top/userspace-test" KSRC="$kdir/source" >&2
 # The Rust CLI, linked statically against glibc for the initramfs.
 (cd "$top/userspace-test" &&
 	RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release \
 		--target x86_64-unknown-linux-gnu --bin privcmd-check >&2)
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,modules,tests,tools,exec,etc}
 cp /bin/busybox "$root/bin/busybox"
 cp "$top/scripts/guest-init.sh" "$root/init"
-cp "$top/rust_privcmd.ko" "$top/xen_stub.ko" "$root/modules/"
+cp "$mo/rust_privcmd.ko" "$mo/xen_stub.ko" "$root/modules/"
 ub=$top/userspace-test/build
 cp "$ub/device_test" "$ub/hypercall_test" "$root/tests/"
 cp "$top/userspace-test/target/x86_64-unknown-linux-gnu/release/privcmd-check" "$root/tests/"

@@ -5,8 +5,12 @@
 # from Debian's packages and crates.io only, and builds (or reuses) the test
 # kernel.  Idempotent: a second run installs nothing and rebuilds nothing.
 #
-# Usage: scripts/setup.sh            # packages, bindgen, kernel source, kernel
-#        scripts/setup.sh --kdir     # print the cached kernel's build dir only
+# Two kernels are built from one source: the test kernel (all debug options)
+# and the Xen dom0 kernel (without those a PV dom0 cannot run).
+#
+# Usage: scripts/setup.sh              # everything; prints the test kernel's dir
+#        scripts/setup.sh --kdir       # print the test kernel's build dir only
+#        scripts/setup.sh --kdir-dom0  # print the dom0 kernel's build dir only
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -91,22 +95,44 @@ fetch_kernel_source() {
 	echo "$src"
 }
 
-# The cache key: everything that changes what the kernel build produces.
-kernel_key() {
+# Fragments of each kernel, in merge order.
+TEST_FRAGMENTS=("$top/kernel/privcmd.config")
+DOM0_FRAGMENTS=("$top/kernel/privcmd.config" "$top/kernel/xen-dom0.config")
+
+# The cache key: everything that changes what a kernel build produces.
+kernel_key() { # <fragment>...
 	{
 		echo "$KERNEL_PKG_VERSION"
-		cat "$top/kernel/privcmd.config" "$top/scripts/build-kernel.sh"
+		cat "$@" "$top/scripts/build-kernel.sh"
 		"$RUSTC" --version 2>&1
 		clang --version 2>&1 | head -n 1
 		bindgen --version 2>&1
 	} | sha256sum | cut -c1-16
 }
 
-kdir() { echo "$PRIVCMD_CACHE/kernel-$(kernel_key)"; }
+kdir() { echo "$PRIVCMD_CACHE/kernel-$(kernel_key "${TEST_FRAGMENTS[@]}")"; }
+kdir_dom0() { echo "$PRIVCMD_CACHE/kernel-$(kernel_key "${DOM0_FRAGMENTS[@]}")"; }
+
+# Builds the kernel of these fragments in <dir> unless it is cached there.
+build_kernel() { # <dir> <fragment>...
+	local out=$1 src
+	shift
+	if [ -f "$out/.built" ]; then
+		log "kernel: cached in $out"
+		return 0
+	fi
+	src=$(fetch_kernel_source)
+	log "kernel: building in $out (20 to 40 minutes on 2 cores)"
+	"$top/scripts/build-kernel.sh" "$src" "$out" "$@"
+}
 
 case "${1:-}" in
 --kdir)
 	kdir
+	exit 0
+	;;
+--kdir-dom0)
+	kdir_dom0
 	exit 0
 	;;
 "") ;;
@@ -116,12 +142,6 @@ esac
 mkdir -p "$PRIVCMD_CACHE"
 install_packages
 install_bindgen
-out=$(kdir)
-if [ -f "$out/.built" ]; then
-	log "kernel: cached in $out"
-else
-	src=$(fetch_kernel_source)
-	log "kernel: building in $out (about 15 minutes on 2 cores)"
-	"$top/scripts/build-kernel.sh" "$src" "$out"
-fi
-echo "$out"
+build_kernel "$(kdir)" "${TEST_FRAGMENTS[@]}"
+build_kernel "$(kdir_dom0)" "${DOM0_FRAGMENTS[@]}"
+kdir
