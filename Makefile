@@ -7,7 +7,8 @@
 #   make check           run every test in QEMU (plain QEMU, stub hypervisor)
 #   make demo            show one XENMEM_exchange hop by hop in QEMU
 #   make bench           hypercall round-trip benchmark in QEMU
-#   make run RUN=<prog>  boot the test kernel and run <prog> with the module
+#   make run RUN=<prog>  boot the test kernel and run <prog> with the modules
+#                        (WORLD=xen: under Debian's Xen, in our PV dom0)
 #   make lint            rustfmt check and clippy (CLIPPY=1) build
 #   make kernel-clean    remove the cached kernel build
 
@@ -61,9 +62,12 @@ bench:
 	$(TOP)/scripts/setup.sh >/dev/null
 	$(TOP)/scripts/qemu.sh --bench
 
+WORLD ?= stub
+QEMU_WORLD = $(if $(filter xen,$(WORLD)),--xen)
+
 run:
 	$(TOP)/scripts/setup.sh >/dev/null
-	$(TOP)/scripts/qemu.sh --exec "$(RUN)"
+	$(TOP)/scripts/qemu.sh $(QEMU_WORLD) --exec "$(RUN)"
 
 kernel-clean:
 	$(VERSIONS) && rm -rf "$$PRIVCMD_CACHE"/kernel-*

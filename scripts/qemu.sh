@@ -111,7 +111,7 @@ if [ "$world" = xen ]; then
 	xen=$work/xen
 	gunzip -c "/boot/xen-$XEN_SERIES-amd64.gz" >"$xen"
 	boot=(-cpu qemu64,+x2apic -kernel "$xen"
-		-append "console=com1 com1=115200,8n1 dom0_mem=512M loglvl=all guest_loglvl=all"
+		-append "console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=all guest_loglvl=all"
 		-initrd "$kdir/arch/x86/boot/bzImage console=hvc0 $cmdline,$work/initrd.gz")
 else
 	boot=(-cpu qemu64,+smap,+smep -kernel "$kdir/arch/x86/boot/bzImage"

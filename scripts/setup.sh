@@ -140,6 +140,9 @@ case "${1:-}" in
 esac
 
 mkdir -p "$PRIVCMD_CACHE"
+# One set-up at a time: a second one waits rather than building alongside.
+exec 9>"$PRIVCMD_CACHE/.setup.lock"
+flock 9
 install_packages
 install_bindgen
 build_kernel "$(kdir)" "${TEST_FRAGMENTS[@]}"
