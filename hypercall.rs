@@ -167,15 +167,12 @@ impl Discovery for Xen {
     }
 
     fn page_address(&self) -> u64 {
-        let page = page_ptr();
         #[cfg(CONFIG_XEN_PV)]
         if self.pv {
-            // SAFETY: `page` is a mapped kernel address (module text).
-            return unsafe { arbitrary_virt_to_machine(page.cast_mut()) };
+            // SAFETY: The page is a mapped kernel address (module text).
+            return unsafe { arbitrary_virt_to_machine(page_ptr().cast_mut()) };
         }
-        // SAFETY: `page` is in module memory, which is vmalloc space.
-        let pfn = unsafe { bindings::vmalloc_to_pfn(page) };
-        (pfn as u64) << kernel::page::PAGE_SHIFT
+        page_guest_physical()
     }
 }
 
@@ -237,15 +234,21 @@ impl Discovery for Stub {
     }
 
     fn page_address(&self) -> u64 {
-        // SAFETY: `page` is in module memory, which is vmalloc space.
-        let pfn = unsafe { bindings::vmalloc_to_pfn(page_ptr()) };
-        (pfn as u64) << kernel::page::PAGE_SHIFT
+        page_guest_physical()
     }
 }
 
 /// Start of the hypercall page.
 fn page_ptr() -> *const c_void {
     addr_of!(privcmd_hypercall_page).cast()
+}
+
+/// Guest-physical address of the hypercall page.
+fn page_guest_physical() -> u64 {
+    // SAFETY: The page is in module memory, which is vmalloc space, and
+    // stays mapped while the module is loaded.
+    let pfn = unsafe { bindings::vmalloc_to_pfn(page_ptr()) };
+    (pfn as u64) << kernel::page::PAGE_SHIFT
 }
 
 /// Runs Xen's discovery protocol against `hv`: finds the signature leaf,
