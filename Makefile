@@ -4,11 +4,15 @@
 #
 #   make                 build the modules against the cached test kernel
 #   make KDIR=<dir>      build them against your own Rust-enabled 7.3 tree
-#   make check           run every test in QEMU (plain QEMU, stub hypervisor)
-#   make demo            show one XENMEM_exchange hop by hop in QEMU
-#   make bench           hypercall round-trip benchmark in QEMU
+#   make check           every test: host checks, then QEMU with the stub and
+#                        QEMU with Debian's Xen (Rust driver, then C driver)
+#   make demo            the hypercall path hop by hop in QEMU: one
+#                        XENMEM_exchange on the stub, then two calls on Xen
+#   make bench           hypercall round trips in QEMU: ioctl against
+#                        in-kernel (stub, Xen), Rust against C driver (Xen)
 #   make run RUN=<prog>  boot the test kernel and run <prog> with the modules
-#                        (WORLD=xen: under Debian's Xen, in our PV dom0)
+#                        (WORLD=xen: under Debian's Xen, in our PV dom0;
+#                        DRIVER=c: with Linux's C privcmd instead of ours)
 #   make lint            rustfmt check and clippy (CLIPPY=1) build
 #   make kernel-clean    remove the cached kernel build
 
@@ -57,13 +61,16 @@ check:
 demo:
 	$(TOP)/scripts/setup.sh >/dev/null
 	$(TOP)/scripts/qemu.sh --demo
+	$(TOP)/scripts/qemu.sh --xen --demo
 
 bench:
 	$(TOP)/scripts/setup.sh >/dev/null
 	$(TOP)/scripts/qemu.sh --bench
+	$(TOP)/scripts/qemu.sh --xen --bench
 
 WORLD ?= stub
-QEMU_WORLD = $(if $(filter xen,$(WORLD)),--xen)
+DRIVER ?= rust
+QEMU_WORLD = $(if $(filter xen,$(WORLD)),--xen --driver $(DRIVER))
 
 run:
 	$(TOP)/scripts/setup.sh >/dev/null

@@ -336,15 +336,17 @@ impl HypercallPage {
 
     /// Issues hypercall `op` with `args`, returning the hypervisor's result.
     ///
-    /// Fails with `EINVAL` when `op` has no entry in the page, and with
-    /// `ENOSYS` for `__HYPERVISOR_iret`, which cannot be called.  The
+    /// Fails with `ENOSYS` when `op` has no entry in the page (what Xen
+    /// answers for a number beyond its table, and so what Linux's C driver,
+    /// which passes any 32-bit number on, returns) and for
+    /// `__HYPERVISOR_iret`, which cannot be called.  The
     /// hypervisor may read and write user memory named by `args`: the call
     /// runs with SMAP's access check lifted, as Linux's C driver does.
     pub(crate) fn call(&self, op: u64, args: [u64; 5]) -> Result<i64> {
         let op = usize::try_from(op)
             .ok()
             .filter(|&op| op < NR_ENTRIES)
-            .ok_or(EINVAL)?;
+            .ok_or(ENOSYS)?;
         if op == HYPERVISOR_IRET {
             return Err(ENOSYS);
         }

@@ -24,6 +24,7 @@ use kernel::{
 mod hypercall;
 #[path = "abi/privcmd.rs"]
 mod uapi;
+mod xenfs;
 
 use hypercall::HypercallPage;
 use uapi::*;
@@ -99,6 +100,10 @@ impl kernel::InPlaceModule for PrivcmdModule {
             _dev <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"xen/privcmd",
             }),
+        })
+        .pin_chain(|module| {
+            xenfs::publish(&module._dev);
+            Ok(())
         })
     }
 }

@@ -20,10 +20,12 @@ echo "@@INIT"
 
 run=tests
 world=stub
+driver=rust
 for word in $(cat /proc/cmdline); do
 	case "$word" in
 	privcmd.run=*) run=${word#privcmd.run=} ;;
 	privcmd.world=*) world=${word#privcmd.world=} ;;
+	privcmd.driver=*) driver=${word#privcmd.driver=} ;;
 	esac
 done
 
@@ -32,29 +34,47 @@ if [ "$run" = demo ]; then
 	# The demonstration reads the trace live, interleaved with its own output.
 	trace=trace=1
 	echo 7 >/proc/sys/kernel/printk
-	echo "exchange_demo: insmod xen_stub.ko trace=1; insmod rust_privcmd.ko trace=1"
+	if [ "$world" = stub ]; then
+		echo "exchange_demo: insmod xen_stub.ko trace=1; insmod rust_privcmd.ko trace=1"
+	else
+		echo "console_demo: under Xen 4.17, insmod rust_privcmd.ko trace=1"
+	fi
 fi
 # Under Xen the driver finds Xen; the stub is only for a kernel on no hypervisor.
 if [ "$world" = stub ]; then
 	insmod /modules/xen_stub.ko $trace || echo "@@ERROR insmod xen_stub failed"
 fi
-insmod /modules/rust_privcmd.ko $trace || echo "@@ERROR insmod rust_privcmd failed"
+if [ "$driver" = c ]; then
+	# For comparison: Linux's C driver in place of ours.
+	insmod /modules/xen-privcmd.ko || echo "@@ERROR insmod xen-privcmd failed"
+else
+	insmod /modules/rust_privcmd.ko $trace || echo "@@ERROR insmod rust_privcmd failed"
+fi
 
 case "$run" in
 tests)
+	# In name order: NN-<suite>.
 	for t in /tests/*; do
-		echo "# suite: ${t##*/}"
-		case "${t##*/}" in
+		suite=${t##*/}
+		echo "# suite: ${suite#*-}"
+		case "${suite#*-}" in
 		privcmd-check) "$t" $([ "$world" = stub ] && echo --stub) ;;
 		*) "$t" ;;
 		esac
 	done
 	;;
 demo)
-	/tools/exchange_demo
+	# Under Xen, nothing of dom0's memory is given away.
+	if [ "$world" = stub ]; then
+		/tools/exchange_demo
+	else
+		/tools/console_demo
+	fi
+	echo "@@EXIT $?"
 	;;
 bench)
 	/tools/hypercall_bench
+	echo "@@EXIT $?"
 	;;
 exec)
 	echo "@@SUITE exec"

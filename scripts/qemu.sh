@@ -9,6 +9,10 @@
 #   scripts/qemu.sh --bench         the hypercall round-trip benchmark
 #   scripts/qemu.sh --exec CMD      CMD (a program, or a shell command line)
 #
+# --xen boots Debian's Xen 4.17 with the dom0 kernel as PV dom0 instead of
+# the stub; --driver c then loads Linux's C privcmd instead of ours, for
+# comparison.
+#
 # Fails when a test fails, when the guest does not finish within
 # --timeout seconds (default 600), or when the guest's kernel log holds an
 # Oops, BUG, WARNING, KASAN or lockdep report (which is then printed).
@@ -20,20 +24,26 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 run=tests
 world=stub
+driver=rust
 exec_cmd=
 timeout=600
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--xen) world=xen ;;
+	--driver) driver=$2; shift ;;
 	--tests) run=tests ;;
 	--demo) run=demo ;;
 	--bench) run=bench ;;
 	--exec) run=exec; exec_cmd=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
-	*) echo "usage: $0 [--tests|--demo|--bench|--exec CMD] [--timeout S]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--tests|--demo|--bench|--exec CMD] [--xen [--driver rust|c]] [--timeout S]" >&2; exit 2 ;;
 	esac
 	shift
 done
+case "$world/$driver" in
+*/rust | xen/c) ;;
+*) echo "$0: --driver is rust, or c with --xen" >&2; exit 2 ;;
+esac
 
 # Each world boots its own kernel: the debug test kernel with the stub, the
 # dom0 kernel under Xen (see kernel/xen-dom0.config).
@@ -51,8 +61,7 @@ trap 'rm -rf "$work"' EXIT
 # the tree (and any build of the user's in it) is left as it is.
 mo=$work/modules
 mkdir -p "$mo"
-cp -r "$top/Kbuild" "$top/privcmd.rs" "$top/hypercall.rs" "$top/abi" "$top/asm" \
-	"$top/stub" "$mo/"
+cp -r "$top/Kbuild" "$top"/*.rs "$top/abi" "$top/asm" "$top/stub" "$mo/"
 find "$mo" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \) -delete
 . "$top/scripts/versions.sh"
 make -s -C "$kdir" M="$mo" LLVM=1 RUSTC="$RUSTC" RUST_LIB_SRC="$RUST_LIB_SRC" modules >&2
@@ -68,17 +77,23 @@ cp /bin/busybox "$root/bin/busybox"
 cp "$top/scripts/guest-init.sh" "$root/init"
 cp "$mo/rust_privcmd.ko" "$mo/xen_stub.ko" "$root/modules/"
 ub=$top/userspace-test/build
-cp "$ub/device_test" "$ub/hypercall_test" "$root/tests/"
-cp "$top/userspace-test/target/x86_64-unknown-linux-gnu/release/privcmd-check" "$root/tests/"
-# The load/unload cycles run last: they leave the modules as they found them.
-cp "$ub/module_test" "$root/tests/zz_module_test"
-cp "$ub/exchange_demo" "$ub/hypercall_bench" "$root/tools/"
+# The suites run in name order.  The load/unload cycles come after the
+# device's own tests and before Xen's tools, which keep the device open.
+cp "$ub/device_test" "$root/tests/10-device_test"
+cp "$ub/hypercall_test" "$root/tests/20-hypercall_test"
+cp "$top/userspace-test/target/x86_64-unknown-linux-gnu/release/privcmd-check" \
+	"$root/tests/30-privcmd-check"
+cp "$ub/module_test" "$root/tests/80-module_test"
+cp "$ub/exchange_demo" "$ub/console_demo" "$ub/hypercall_bench" "$root/tools/"
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
 if [ "$world" = xen ]; then
 	# Xen's toolstack from Debian's packages, and the test that runs it.
 	cp -a "$("$top/scripts/dom0-root.sh")"/. "$root/"
-	cp "$top/userspace-test/xen_tools_test.sh" "$root/tests/"
+	cp "$top/userspace-test/xen_tools_test.sh" "$root/tests/90-xen_tools_test.sh"
+	# The kernel's own modules: xenfs (/proc/xen) and the C privcmd.
+	cp "$kdir/drivers/xen/xenfs/xenfs.ko" "$kdir/drivers/xen/xen-privcmd.ko" \
+		"$root/modules/"
 fi
 if [ "$run" = exec ]; then
 	first=${exec_cmd%% *}
@@ -104,7 +119,7 @@ console_filter() {
 log=$PRIVCMD_CACHE/last-run.log
 start=$(date +%s)
 set +e
-cmdline="panic=-1 privcmd.run=$run privcmd.world=$world"
+cmdline="panic=-1 privcmd.run=$run privcmd.world=$world privcmd.driver=$driver"
 if [ "$world" = xen ]; then
 	# Debian's Xen, booted by QEMU as a multiboot kernel; our kernel is the
 	# 64-bit PV dom0, with the initramfs as its module.

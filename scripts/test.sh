@@ -4,7 +4,7 @@
 # The whole test suite (`make check`): set-up, the Rust crate's unit tests
 # on the host, rustfmt and clippy on the modules, then every guest test in
 # QEMU: with the hypervisor stub, then under Debian's Xen 4.17 with our
-# kernel as dom0.  The last line is "N passed, N failed[, N skipped]".
+# kernel as dom0, over our driver and, for comparison, over Linux's C one.  The last line is "N passed, N failed[, N skipped]".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,7 +57,11 @@ guest() { # <title> <log name> <qemu.sh options...>
 }
 skipped=0
 guest "plain QEMU, the hypervisor stub" qemu-stub
-guest "QEMU, Debian's Xen 4.17, our kernel as PV dom0" qemu-xen --xen
+guest "QEMU, Debian's Xen 4.17, our kernel as PV dom0, the Rust driver" qemu-xen --xen
+guest "the same dom0 with Linux's C privcmd instead, for comparison" qemu-xen-c --xen --driver c
+echo "# Xen dom0: the Rust driver against Linux's C driver"
+step "same test results and tool facts over the Rust and the C driver" \
+	"$top/scripts/compare-drivers.sh" "$PRIVCMD_CACHE/qemu-xen.log" "$PRIVCMD_CACHE/qemu-xen-c.log"
 
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"

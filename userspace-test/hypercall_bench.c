@@ -8,6 +8,11 @@
  * times at load and logs the time; this program reloads the driver for
  * each run and reads that line from the kernel log.  Each side is measured
  * RUNS times and its median printed, then the ratio.
+ *
+ * In a Xen dom0 whose initramfs holds Linux's C driver (/modules/
+ * xen-privcmd.ko), each run also swaps the drivers (unload ours, load the
+ * C one, time the same ioctl, swap back), and the C-versus-Rust ratio is
+ * printed too.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -61,20 +66,47 @@ static double ioctl_run(void)
 }
 
 /* Reloads the driver with bench_calls=CALLS; returns the logged ns/call. */
+static int load(const char *file, const char *params)
+{
+	char path[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/modules/%s.ko", file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	close(fd);
+	return ret;
+}
+
+/* The same ioctl over Linux's C driver, loaded in place of ours. */
+static double c_driver_run(void)
+{
+	double ns;
+
+	if (syscall(SYS_delete_module, "rust_privcmd", O_NONBLOCK) ||
+	    load("xen-privcmd", ""))
+		return -1;
+	ns = ioctl_run();
+	if (syscall(SYS_delete_module, "xen_privcmd", O_NONBLOCK) ||
+	    load("rust_privcmd", ""))
+		return -1;
+	return ns;
+}
+
 static double kernel_run(int run)
 {
 	static char log[1 << 20];
 	char params[64], tag[64], *p;
 	unsigned long long calls, ns;
-	int fd, n;
+	int n;
 
 	if (syscall(SYS_delete_module, "rust_privcmd", O_NONBLOCK))
 		return -1;
 	snprintf(params, sizeof(params), "bench_calls=%d bench_tag=%d", CALLS, run);
-	fd = open("/modules/rust_privcmd.ko", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || syscall(SYS_finit_module, fd, params, 0))
+	if (load("rust_privcmd", params))
 		return -1;
-	close(fd);
 	n = klogctl(3, log, sizeof(log) - 1);
 	if (n < 0)
 		return -1;
@@ -88,13 +120,15 @@ static double kernel_run(int run)
 
 int main(void)
 {
-	double user[RUNS], kern[RUNS], u, k;
+	double user[RUNS], kern[RUNS], cdrv[RUNS], u, k, c;
+	int compare = access("/modules/xen-privcmd.ko", F_OK) == 0;
 	int i;
 
 	for (i = 0; i < RUNS; i++) {
 		user[i] = ioctl_run();
 		kern[i] = kernel_run(i);
-		if (user[i] < 0 || kern[i] < 0) {
+		cdrv[i] = compare ? c_driver_run() : 0;
+		if (user[i] < 0 || kern[i] < 0 || cdrv[i] < 0) {
 			fprintf(stderr, "hypercall_bench: run %d failed\n", i);
 			return 1;
 		}
@@ -106,5 +140,10 @@ int main(void)
 	printf("ioctl(IOCTL_PRIVCMD_HYPERCALL):      %8.1f ns/call\n", u);
 	printf("in-kernel call of hypercall_page[17]: %8.1f ns/call\n", k);
 	printf("ratio ioctl / in-kernel:             %8.2f\n", u / k);
+	if (compare) {
+		c = median(cdrv, RUNS);
+		printf("ioctl over Linux's C privcmd:        %8.1f ns/call\n", c);
+		printf("ratio Rust driver / C driver:        %8.2f\n", u / c);
+	}
 	return 0;
 }

@@ -96,16 +96,33 @@ TEST_F(privcmd, ioctl_arg_misaligned_works)
 
 /* ---- hypercall numbers ---- */
 
-TEST_F(privcmd, op_beyond_hypercall_page_is_einval)
+/* What Xen answers for a number beyond its table, and so the C driver. */
+TEST_F(privcmd, op_beyond_hypercall_page_is_enosys)
 {
 	static const uint64_t ops[] = {
 		HYPERCALL_PAGE_ENTRIES, HYPERCALL_PAGE_ENTRIES + 1, 4096,
-		1ULL << 32, ~0ULL,
+		0xffffffffULL,
 	};
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(ops); i++)
-		EXPECT_EQ(-EINVAL, hcall(self->fd, ops[i], 0, 0, 0))
+		EXPECT_EQ(-ENOSYS, hcall(self->fd, ops[i], 0, 0, 0))
+			TH_LOG("op %#llx", (unsigned long long)ops[i]);
+}
+
+/*
+ * The C driver passes the number on as 32 bits: 1 << 32 would become
+ * hypercall 0, set_trap_table(NULL), which resets dom0's trap table.
+ */
+TEST_F(privcmd, op_beyond_32_bits_is_enosys)
+{
+	static const uint64_t ops[] = { 1ULL << 32, (1ULL << 32) + 17, ~0ULL };
+	unsigned int i;
+
+	if (c_driver())
+		SKIP(return, "the C driver truncates the number to 32 bits");
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		EXPECT_EQ(-ENOSYS, hcall(self->fd, ops[i], 0, 0, 0))
 			TH_LOG("op %#llx", (unsigned long long)ops[i]);
 }
 
@@ -122,6 +139,8 @@ TEST_F(privcmd, op_without_handler_is_enosys)
 
 TEST_F(privcmd, iret_entry_is_enosys)
 {
+	if (c_driver())
+		SKIP(return, "the C driver passes iret on to Xen, which would return to the caller's stack");
 	EXPECT_EQ(-ENOSYS, hcall(self->fd, __HYPERVISOR_iret, 0, 0, 0));
 }
 

@@ -33,8 +33,14 @@
 #define MEMOP_EXTENT_SHIFT 6
 #endif
 
-/* Entries in a 4 KiB hypercall page: hypercall numbers beyond are EINVAL. */
+/* Entries in a 4 KiB hypercall page: hypercall numbers beyond are ENOSYS. */
 #define HYPERCALL_PAGE_ENTRIES 128
+
+/* Whether /dev/xen/privcmd is Linux's C driver (compared with ours under Xen). */
+static inline int c_driver(void)
+{
+	return access("/sys/module/xen_privcmd", F_OK) == 0;
+}
 
 static inline long privcmd_hypercall(int fd, uint64_t op, uint64_t a0,
 				     uint64_t a1, uint64_t a2, uint64_t a3,
