@@ -22,11 +22,13 @@ use kernel::{
 };
 
 mod hypercall;
+mod hypercall_buf;
 #[path = "abi/privcmd.rs"]
 mod uapi;
 mod xenfs;
 
 use hypercall::HypercallPage;
+use hypercall_buf::HypercallBufFile;
 use uapi::*;
 
 module! {
@@ -82,6 +84,8 @@ impl Drop for PagePublication {
 struct PrivcmdModule {
     #[pin]
     _dev: MiscDeviceRegistration<PrivcmdFile>,
+    #[pin]
+    _buf_dev: MiscDeviceRegistration<HypercallBufFile>,
     _page: PagePublication,
 }
 
@@ -99,6 +103,9 @@ impl kernel::InPlaceModule for PrivcmdModule {
             },
             _dev <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"xen/privcmd",
+            }),
+            _buf_dev <- MiscDeviceRegistration::register(MiscDeviceOptions {
+                name: c"xen/hypercall",
             }),
         })
         .pin_chain(|module| {

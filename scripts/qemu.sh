@@ -10,8 +10,8 @@
 #   scripts/qemu.sh --exec CMD      CMD (a program, or a shell command line)
 #
 # --xen boots Debian's Xen 4.17 with the dom0 kernel as PV dom0 instead of
-# the stub; --driver c then loads Linux's C privcmd instead of ours, for
-# comparison.
+# the stub (--pvh: as PVH dom0, on QEMU's emulated AMD SVM); --driver c
+# then loads Linux's C privcmd instead of ours, for comparison.
 #
 # Fails when a test fails, when the guest does not finish within
 # --timeout seconds (default 600), or when the guest's kernel log holds an
@@ -25,18 +25,20 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 run=tests
 world=stub
 driver=rust
+dom0=pv
 exec_cmd=
 timeout=600
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--xen) world=xen ;;
+	--pvh) world=xen; dom0=pvh ;;
 	--driver) driver=$2; shift ;;
 	--tests) run=tests ;;
 	--demo) run=demo ;;
 	--bench) run=bench ;;
 	--exec) run=exec; exec_cmd=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
-	*) echo "usage: $0 [--tests|--demo|--bench|--exec CMD] [--xen [--driver rust|c]] [--timeout S]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--tests|--demo|--bench|--exec CMD] [--xen|--pvh [--driver rust|c]] [--timeout S]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -81,6 +83,7 @@ ub=$top/userspace-test/build
 # device's own tests and before Xen's tools, which keep the device open.
 cp "$ub/device_test" "$root/tests/10-device_test"
 cp "$ub/hypercall_test" "$root/tests/20-hypercall_test"
+cp "$ub/hypercall_buf_test" "$root/tests/25-hypercall_buf_test"
 cp "$top/userspace-test/target/x86_64-unknown-linux-gnu/release/privcmd-check" \
 	"$root/tests/30-privcmd-check"
 cp "$ub/module_test" "$root/tests/80-module_test"
@@ -122,11 +125,18 @@ set +e
 cmdline="panic=-1 privcmd.run=$run privcmd.world=$world privcmd.driver=$driver"
 if [ "$world" = xen ]; then
 	# Debian's Xen, booted by QEMU as a multiboot kernel; our kernel is the
-	# 64-bit PV dom0, with the initramfs as its module.
+	# 64-bit PV (or PVH) dom0, with the initramfs as its module.
 	xen=$work/xen
 	gunzip -c "/boot/xen-$XEN_SERIES-amd64.gz" >"$xen"
-	boot=(-cpu qemu64,+x2apic -kernel "$xen"
-		-append "console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=all guest_loglvl=all"
+	xen_args="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=all guest_loglvl=all"
+	boot=(-cpu qemu64,+x2apic)
+	if [ "$dom0" = pvh ]; then
+		# A PVH dom0 is an HVM guest: Xen needs SVM with nested paging,
+		# and an IOMMU for a PVH hardware domain.
+		boot=(-machine q35 -device amd-iommu -cpu qemu64,+x2apic,+svm,+npt)
+		xen_args="$xen_args dom0=pvh"
+	fi
+	boot+=(-kernel "$xen" -append "$xen_args"
 		-initrd "$kdir/arch/x86/boot/bzImage console=hvc0 $cmdline,$work/initrd.gz")
 else
 	boot=(-cpu qemu64,+smap,+smep -kernel "$kdir/arch/x86/boot/bzImage"

@@ -59,6 +59,7 @@ skipped=0
 guest "plain QEMU, the hypervisor stub" qemu-stub
 guest "QEMU, Debian's Xen 4.17, our kernel as PV dom0, the Rust driver" qemu-xen --xen
 guest "the same dom0 with Linux's C privcmd instead, for comparison" qemu-xen-c --xen --driver c
+guest "QEMU, Debian's Xen 4.17, our kernel as PVH dom0 (emulated SVM, NPT, AMD IOMMU)" qemu-pvh --pvh
 echo "# Xen dom0: the Rust driver against Linux's C driver"
 step "same test results and tool facts over the Rust and the C driver" \
 	"$top/scripts/compare-drivers.sh" "$PRIVCMD_CACHE/qemu-xen.log" "$PRIVCMD_CACHE/qemu-xen-c.log"
