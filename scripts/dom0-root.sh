@@ -14,6 +14,7 @@ PACKAGES=(
 	"xen-utils-$XEN_SERIES" xen-utils-common libxencall1 libxendevicemodel1
 	libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1
 	"libxenmisc$XEN_SERIES" libxenstore4 libxentoolcore1 libxentoollog1 libyajl2
+	xenstore-utils
 )
 
 versions=$(apt-cache policy "${PACKAGES[@]}" | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
@@ -43,7 +44,10 @@ find "$out" -type f \( -perm -u+x -o -name '*.so*' \) -print0 |
 		case "$lib" in "$out"/*) continue ;; esac
 		cp -Ln "$lib" "$out/usr/lib/x86_64-linux-gnu/"
 	done
+# /var/run is /run, as on Debian: xenstored's socket is in /var/run/xenstored.
 mkdir -p "$out/var/lib/xen" "$out/var/lib/xenstored" "$out/var/log/xen" \
-	"$out/run/xen" "$out/var/run/xen"
+	"$out/run/xen" "$out/run/xenstored"
+rm -rf "$out/var/run"
+ln -s ../run "$out/var/run"
 touch "$out/.done"
 echo "$out"

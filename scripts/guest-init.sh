@@ -26,6 +26,8 @@ for word in $(cat /proc/cmdline); do
 	privcmd.run=*) run=${word#privcmd.run=} ;;
 	privcmd.world=*) world=${word#privcmd.world=} ;;
 	privcmd.driver=*) driver=${word#privcmd.driver=} ;;
+	# Under Xen: the kind of dom0 the harness booted, pv or pvh.
+	privcmd.dom0=*) export PRIVCMD_DOM0=${word#privcmd.dom0=} ;;
 	esac
 done
 

@@ -122,7 +122,7 @@ console_filter() {
 log=$PRIVCMD_CACHE/last-run.log
 start=$(date +%s)
 set +e
-cmdline="panic=-1 privcmd.run=$run privcmd.world=$world privcmd.driver=$driver"
+cmdline="panic=-1 privcmd.run=$run privcmd.world=$world privcmd.driver=$driver privcmd.dom0=$dom0"
 if [ "$world" = xen ]; then
 	# Debian's Xen, booted by QEMU as a multiboot kernel; our kernel is the
 	# 64-bit PV (or PVH) dom0, with the initramfs as its module.
