@@ -21,8 +21,10 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
+mod dm_op;
 mod hypercall;
 mod hypercall_buf;
+mod pcidev;
 #[path = "abi/privcmd.rs"]
 mod uapi;
 mod xenfs;
@@ -50,11 +52,19 @@ module! {
             default: 0,
             description: "Benchmark: number that labels the logged result",
         },
+        dm_op_max_nr_bufs: u32 {
+            default: 16,
+            description: "Maximum number of buffers per dm_op hypercall",
+        },
+        dm_op_buf_max_size: u32 {
+            default: 4096,
+            description: "Maximum size of a dm_op hypercall buffer",
+        },
     },
 }
 
 /// `DOMID_INVALID` of Xen's public headers: no restriction.
-const DOMID_INVALID: u32 = 0x7ff4;
+pub(crate) const DOMID_INVALID: u32 = 0x7ff4;
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised at the start of module init, before any use.
@@ -231,17 +241,25 @@ impl MiscDevice for PrivcmdFile {
         match cmd {
             IOCTL_PRIVCMD_HYPERCALL => me.hypercall(arg),
             IOCTL_PRIVCMD_RESTRICT => me.restrict(UserPtr::from_addr(arg)),
+            IOCTL_PRIVCMD_DM_OP => dm_op::dm_op(
+                &me.page,
+                me.domid.load(Relaxed),
+                dm_op::Limits {
+                    max_nr_bufs: module_parameters::dm_op_max_nr_bufs.value(),
+                    buf_max_size: module_parameters::dm_op_buf_max_size.value(),
+                },
+                UserPtr::from_addr(arg),
+            ),
+            IOCTL_PRIVCMD_PCIDEV_GET_GSI => pcidev::get_gsi(UserPtr::from_addr(arg)),
             // Known to the UAPI, not implemented yet: userspace libraries
             // read ENOTTY as "not supported" and fall back, as with an
             // older C driver.
             IOCTL_PRIVCMD_MMAP
             | IOCTL_PRIVCMD_MMAPBATCH
             | IOCTL_PRIVCMD_MMAPBATCH_V2
-            | IOCTL_PRIVCMD_DM_OP
             | IOCTL_PRIVCMD_MMAP_RESOURCE
             | IOCTL_PRIVCMD_IRQFD
-            | IOCTL_PRIVCMD_IOEVENTFD
-            | IOCTL_PRIVCMD_PCIDEV_GET_GSI => Err(ENOTTY),
+            | IOCTL_PRIVCMD_IOEVENTFD => Err(ENOTTY),
             _ => Err(ENOTTY),
         }
     }

@@ -55,12 +55,38 @@ pub(crate) struct PrivcmdMmapBatchV2 {
     err: u64,
 }
 
-/// `struct privcmd_dm_op`, for its size in the ioctl number.
+/// `struct privcmd_dm_op`: a device-model operation on domain `dom`, in
+/// `num` buffers described at `ubufs`.
 #[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct PrivcmdDmOp {
-    dom: u16,
-    num: u16,
-    ubufs: u64,
+    pub(crate) dom: u16,
+    pub(crate) num: u16,
+    pub(crate) ubufs: u64,
+}
+
+// SAFETY: `repr(C)` and made only of integers: every bit pattern is valid
+// (the padding after `num` is never read as a value).
+unsafe impl FromBytes for PrivcmdDmOp {}
+
+/// `struct privcmd_dm_op_buf`: one buffer of a device-model operation.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct PrivcmdDmOpBuf {
+    pub(crate) uptr: u64,
+    pub(crate) size: u64,
+}
+
+// SAFETY: `repr(C)`, two integers, no padding: every bit pattern is valid.
+unsafe impl FromBytes for PrivcmdDmOpBuf {}
+
+/// Xen's `struct xen_dm_op_buf` (`xen/include/public/hvm/dm_op.h`): the
+/// buffer list that `__HYPERVISOR_dm_op` reads, a guest handle and a size.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct XenDmOpBuf {
+    pub(crate) h: u64,
+    pub(crate) size: u64,
 }
 
 /// `struct privcmd_mmap_resource`, for its size in the ioctl number.
@@ -100,12 +126,20 @@ pub(crate) struct PrivcmdIoeventfd {
     pad: [u8; 2],
 }
 
-/// `struct privcmd_pcidev_get_gsi`, for its size in the ioctl number.
+/// `struct privcmd_pcidev_get_gsi`: PCI device `sbdf`, and its GSI written
+/// back.
 #[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct PrivcmdPcidevGetGsi {
-    sbdf: u32,
-    gsi: u32,
+    pub(crate) sbdf: u32,
+    pub(crate) gsi: u32,
 }
+
+// SAFETY: `repr(C)`, two `u32`s, no padding: every bit pattern is valid and
+// every byte initialised.
+unsafe impl FromBytes for PrivcmdPcidevGetGsi {}
+// SAFETY: As above.
+unsafe impl AsBytes for PrivcmdPcidevGetGsi {}
 
 /// Issue a hypercall.
 pub(crate) const IOCTL_PRIVCMD_HYPERCALL: u32 = privcmd_ioc::<PrivcmdHypercall>(0);

@@ -84,6 +84,7 @@ ub=$top/userspace-test/build
 cp "$ub/device_test" "$root/tests/10-device_test"
 cp "$ub/hypercall_test" "$root/tests/20-hypercall_test"
 cp "$ub/hypercall_buf_test" "$root/tests/25-hypercall_buf_test"
+cp "$ub/device_model_test" "$root/tests/27-device_model_test"
 cp "$top/userspace-test/target/x86_64-unknown-linux-gnu/release/privcmd-check" \
 	"$root/tests/30-privcmd-check"
 cp "$ub/module_test" "$root/tests/80-module_test"
@@ -94,9 +95,9 @@ if [ "$world" = xen ]; then
 	# Xen's toolstack from Debian's packages, and the test that runs it.
 	cp -a "$("$top/scripts/dom0-root.sh")"/. "$root/"
 	cp "$top/userspace-test/xen_tools_test.sh" "$root/tests/90-xen_tools_test.sh"
-	# The kernel's own modules: xenfs (/proc/xen) and the C privcmd.
+	# The kernel's own modules: xenfs (/proc/xen), the C privcmd, pciback.
 	cp "$kdir/drivers/xen/xenfs/xenfs.ko" "$kdir/drivers/xen/xen-privcmd.ko" \
-		"$root/modules/"
+		"$kdir/drivers/xen/xen-pciback/xen-pciback.ko" "$root/modules/"
 fi
 if [ "$run" = exec ]; then
 	first=${exec_cmd%% *}

@@ -41,12 +41,6 @@ static int nul_terminated(const char *s, size_t len)
 	return memchr(s, '\0', len) != NULL;
 }
 
-/* Whether the hypervisor is the in-tree stub rather than Xen. */
-static int on_stub(void)
-{
-	return access("/sys/module/xen_stub", F_OK) == 0;
-}
-
 /* Tests of the stub's own model skip under Xen, where they would act on dom0. */
 #define STUB_ONLY() do {						\
 	if (!on_stub())							\

@@ -33,8 +33,28 @@
 #define MEMOP_EXTENT_SHIFT 6
 #endif
 
+/*
+ * Newer than Xen 4.17's copy of the UAPI: from Linux's
+ * include/uapi/xen/privcmd.h.
+ */
+#ifndef IOCTL_PRIVCMD_PCIDEV_GET_GSI
+struct privcmd_pcidev_get_gsi {
+	uint32_t sbdf;
+	uint32_t gsi;
+};
+
+#define IOCTL_PRIVCMD_PCIDEV_GET_GSI \
+	_IOC(_IOC_NONE, 'P', 10, sizeof(struct privcmd_pcidev_get_gsi))
+#endif
+
 /* Entries in a 4 KiB hypercall page: hypercall numbers beyond are ENOSYS. */
 #define HYPERCALL_PAGE_ENTRIES 128
+
+/* Whether the hypervisor is the in-tree stub rather than Xen. */
+static inline int on_stub(void)
+{
+	return access("/sys/module/xen_stub", F_OK) == 0;
+}
 
 /* Whether /dev/xen/privcmd is Linux's C driver (compared with ours under Xen). */
 static inline int c_driver(void)

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctls of a device model (QEMU's Xen backends, through
+ * libxendevicemodel): IOCTL_PRIVCMD_DM_OP and IOCTL_PRIVCMD_PCIDEV_GET_GSI.
+ *
+ * The driver's checks come first, with the C driver's errno values and in
+ * its order; then what Xen answers, for operations on a domain that cannot
+ * take them (no domain, or dom0 itself), which change nothing.  The stub
+ * has no dm_op (-ENOSYS), so what only Xen can answer skips there.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "privcmd_test.h"
+
+#include <xen/hvm/dm_op.h>
+
+/* The C driver's default limits (module parameters of both drivers). */
+#define DM_OP_MAX_NR_BUFS 16
+#define DM_OP_BUF_MAX_SIZE 4096
+
+/* A domain that does not exist: Xen's domids of domUs start at 1. */
+#define NO_SUCH_DOMAIN 0x7000
+
+FIXTURE(dm_op) {
+	int fd;
+	struct xen_dm_op op;
+	privcmd_dm_op_buf_t bufs[DM_OP_MAX_NR_BUFS + 1];
+};
+
+FIXTURE_SETUP(dm_op)
+{
+	int i;
+
+	self->fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	memset(&self->op, 0, sizeof(self->op));
+	self->op.op = XEN_DMOP_create_ioreq_server;
+	for (i = 0; i < DM_OP_MAX_NR_BUFS + 1; i++) {
+		self->bufs[i].uptr = &self->op;
+		self->bufs[i].size = sizeof(self->op);
+	}
+}
+
+FIXTURE_TEARDOWN(dm_op)
+{
+	close(self->fd);
+}
+
+static long dm_op(int fd, domid_t dom, unsigned int num,
+		  const privcmd_dm_op_buf_t *bufs)
+{
+	privcmd_dm_op_t op = { .dom = dom, .num = num, .ubufs = bufs };
+
+	return ioctl(fd, IOCTL_PRIVCMD_DM_OP, &op) == -1 ? -errno : 0;
+}
+
+#define XEN_ONLY() do {							\
+	if (on_stub())							\
+		SKIP(return, "the hypervisor stub has no dm_op");	\
+} while (0)
+
+TEST_F(dm_op, null_argument_is_efault)
+{
+	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_DM_OP, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(dm_op, no_buffers_is_nothing_to_do)
+{
+	EXPECT_EQ(0, dm_op(self->fd, NO_SUCH_DOMAIN, 0, NULL));
+}
+
+TEST_F(dm_op, too_many_buffers_is_e2big)
+{
+	EXPECT_EQ(-E2BIG, dm_op(self->fd, NO_SUCH_DOMAIN,
+				DM_OP_MAX_NR_BUFS + 1, self->bufs));
+	/* The count is checked before the list is read. */
+	EXPECT_EQ(-E2BIG, dm_op(self->fd, NO_SUCH_DOMAIN,
+				DM_OP_MAX_NR_BUFS + 1, NULL));
+}
+
+TEST_F(dm_op, unreadable_buffer_list_is_efault)
+{
+	EXPECT_EQ(-EFAULT, dm_op(self->fd, NO_SUCH_DOMAIN, 1, NULL));
+	EXPECT_EQ(-EFAULT, dm_op(self->fd, NO_SUCH_DOMAIN, 1,
+				 (void *)KERNEL_ADDR));
+}
+
+TEST_F(dm_op, buffer_too_large_is_e2big)
+{
+	self->bufs[1].size = DM_OP_BUF_MAX_SIZE + 1;
+	EXPECT_EQ(-E2BIG, dm_op(self->fd, NO_SUCH_DOMAIN, 2, self->bufs));
+}
+
+TEST_F(dm_op, buffer_outside_user_space_is_efault)
+{
+	self->bufs[1].uptr = (void *)KERNEL_ADDR;
+	EXPECT_EQ(-EFAULT, dm_op(self->fd, NO_SUCH_DOMAIN, 2, self->bufs));
+	/* A size that wraps around the address space. */
+	self->bufs[1].uptr = (void *)0x1000;
+	self->bufs[1].size = ~0UL;
+	EXPECT_EQ(-E2BIG, dm_op(self->fd, NO_SUCH_DOMAIN, 2, self->bufs));
+}
+
+/* Buffers are checked in order: the first bad one decides. */
+TEST_F(dm_op, first_bad_buffer_decides)
+{
+	self->bufs[0].uptr = (void *)KERNEL_ADDR;
+	self->bufs[1].size = DM_OP_BUF_MAX_SIZE + 1;
+	EXPECT_EQ(-EFAULT, dm_op(self->fd, NO_SUCH_DOMAIN, 2, self->bufs));
+	self->bufs[0].uptr = &self->op;
+	self->bufs[0].size = DM_OP_BUF_MAX_SIZE + 1;
+	self->bufs[1].uptr = (void *)KERNEL_ADDR;
+	self->bufs[1].size = sizeof(self->op);
+	EXPECT_EQ(-E2BIG, dm_op(self->fd, NO_SUCH_DOMAIN, 2, self->bufs));
+}
+
+/* In user space but not mapped: the pages cannot be pinned. */
+TEST_F(dm_op, unmapped_buffer_is_efault)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p, 4096));
+	self->bufs[0].uptr = p;
+	EXPECT_EQ(-EFAULT, dm_op(self->fd, NO_SUCH_DOMAIN, 1, self->bufs));
+}
+
+/* Pinned for Xen to write: a read-only buffer cannot be. */
+TEST_F(dm_op, read_only_buffer_is_efault)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	self->bufs[0].uptr = p;
+	EXPECT_EQ(-EFAULT, dm_op(self->fd, NO_SUCH_DOMAIN, 1, self->bufs));
+	munmap(p, 4096);
+}
+
+TEST_F(dm_op, restricted_file_refuses_other_domains)
+{
+	domid_t dom = 5;
+
+	ASSERT_EQ(0, ioctl(self->fd, IOCTL_PRIVCMD_RESTRICT, &dom));
+	EXPECT_EQ(-EPERM, dm_op(self->fd, 6, 1, self->bufs));
+	/* Even with nothing to do. */
+	EXPECT_EQ(-EPERM, dm_op(self->fd, 6, 0, NULL));
+	EXPECT_EQ(0, dm_op(self->fd, 5, 0, NULL));
+}
+
+/* Xen: rcu_lock_remote_domain_by_id() finds no such domain. */
+TEST_F(dm_op, missing_domain_is_esrch)
+{
+	XEN_ONLY();
+	EXPECT_EQ(-ESRCH, dm_op(self->fd, NO_SUCH_DOMAIN, 1, self->bufs));
+	EXPECT_EQ(-ESRCH, dm_op(self->fd, NO_SUCH_DOMAIN, 2, self->bufs));
+}
+
+/*
+ * Xen takes at most two buffers (struct dmop_args in Xen 4.17), fewer
+ * than the driver's limit: the driver passes 3 to 16 on, Xen refuses.
+ */
+TEST_F(dm_op, more_buffers_than_xen_takes_is_e2big)
+{
+	XEN_ONLY();
+	EXPECT_EQ(-E2BIG, dm_op(self->fd, NO_SUCH_DOMAIN, 3, self->bufs));
+	EXPECT_EQ(-E2BIG, dm_op(self->fd, NO_SUCH_DOMAIN, DM_OP_MAX_NR_BUFS,
+				self->bufs));
+}
+
+/* Xen: a domain is never its own device model's target. */
+TEST_F(dm_op, own_domain_is_eperm)
+{
+	XEN_ONLY();
+	EXPECT_EQ(-EPERM, dm_op(self->fd, 0, 1, self->bufs));
+}
+
+TEST_F(dm_op, stub_has_no_dm_op)
+{
+	if (!on_stub())
+		SKIP(return, "Xen has dm_op");
+	EXPECT_EQ(-ENOSYS, dm_op(self->fd, NO_SUCH_DOMAIN, 1, self->bufs));
+}
+
+/* ---- IOCTL_PRIVCMD_PCIDEV_GET_GSI ---- */
+
+static long get_gsi(uint32_t sbdf, uint32_t *gsi)
+{
+	struct privcmd_pcidev_get_gsi dev = { .sbdf = sbdf, .gsi = ~0U };
+	int fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
+	long ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, IOCTL_PRIVCMD_PCIDEV_GET_GSI, &dev) == -1 ? -errno : 0;
+	close(fd);
+	if (gsi)
+		*gsi = dev.gsi;
+	return ret;
+}
+
+static int module_loaded(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+TEST(get_gsi_null_argument_is_efault)
+{
+	int fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, ioctl(fd, IOCTL_PRIVCMD_PCIDEV_GET_GSI, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	close(fd);
+}
+
+/* Only xen-pciback knows GSIs; without it, nobody answers. */
+TEST(get_gsi_without_pciback_is_eopnotsupp)
+{
+	if (module_loaded("xen_pciback"))
+		SKIP(return, "xen-pciback is loaded");
+	EXPECT_EQ(-EOPNOTSUPP, get_gsi(0x0018, NULL));
+}
+
+/* The first PCI device that no driver holds, as "0000:00:03.0". */
+static int free_pci_device(char *name, size_t len)
+{
+	struct dirent *d;
+	char path[PATH_MAX];
+	DIR *dir = opendir("/sys/bus/pci/devices");
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
+			 d->d_name);
+		if (access(path, F_OK) == 0)
+			continue;
+		snprintf(name, len, "%s", d->d_name);
+		closedir(dir);
+		return 0;
+	}
+	closedir(dir);
+	return -1;
+}
+
+/*
+ * With xen-pciback holding a device (its "hide" parameter): ENODEV for a
+ * device it does not hold.  For the device it holds, a PVH dom0 gets the
+ * GSI that pciback looked up in ACPI at seizing.
+ */
+TEST(get_gsi_through_pciback)
+{
+	unsigned int seg, bus, slot, fn;
+	char dev[NAME_MAX + 1], params[NAME_MAX + 16];
+	uint32_t sbdf, gsi;
+	FILE *type;
+	char kind[8] = "";
+	int fd;
+
+	if (on_stub())
+		SKIP(return, "xen-pciback needs Xen");
+	if (access("/modules/xen-pciback.ko", F_OK))
+		SKIP(return, "no xen-pciback.ko in this image");
+	if (free_pci_device(dev, sizeof(dev)))
+		SKIP(return, "no PCI device without a driver");
+	ASSERT_EQ(4, sscanf(dev, "%x:%x:%x.%x", &seg, &bus, &slot, &fn));
+	sbdf = seg << 16 | bus << 8 | slot << 3 | fn;
+
+	snprintf(params, sizeof(params), "hide=(%s)", dev);
+	fd = open("/modules/xen-pciback.ko", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, syscall(SYS_finit_module, fd, params, 0)) TH_LOG("%m");
+	close(fd);
+
+	EXPECT_EQ(-ENODEV, get_gsi(sbdf ^ 0x80, NULL));
+	type = fopen("/sys/hypervisor/guest_type", "r");
+	if (type) {
+		fgets(kind, sizeof(kind), type);
+		fclose(type);
+	}
+	if (!strncmp(kind, "PVH", 3)) {
+		EXPECT_EQ(0, get_gsi(sbdf, &gsi)) TH_LOG("device %s", dev);
+		EXPECT_GT(256, gsi) TH_LOG("device %s: GSI %u", dev, gsi);
+	}
+	EXPECT_EQ(0, syscall(SYS_delete_module, "xen_pciback", O_NONBLOCK));
+}
+
+TEST_HARNESS_MAIN
