@@ -24,6 +24,7 @@ use kernel::{
 use crate::{
     hypercall::HypercallPage,
     uapi::{PrivcmdDmOp, PrivcmdDmOpBuf, XenDmOpBuf},
+    user::access_ok,
     DOMID_INVALID,
 };
 
@@ -99,13 +100,6 @@ impl Drop for PinnedPages {
 fn pages_spanned(addr: u64, len: u64) -> usize {
     let offset = addr as usize & !PAGE_MASK;
     (offset + len as usize).div_ceil(PAGE_SIZE)
-}
-
-/// Whether `len` bytes at `addr` lie in user space (`access_ok`).
-fn access_ok(addr: u64, len: u64) -> bool {
-    // SAFETY: `USER_PTR_MAX` is set once in early boot and only read after.
-    let max = unsafe { bindings::USER_PTR_MAX } as u64;
-    addr.checked_add(len).is_some_and(|end| end <= max)
 }
 
 /// `IOCTL_PRIVCMD_DM_OP` on a file restricted to `restricted`

@@ -12,6 +12,7 @@
 use kernel::{
     fs::File,
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
+    mm::virt::VmaNew,
     prelude::*,
     sync::{
         atomic::{ordering::Relaxed, Atomic},
@@ -24,9 +25,13 @@ use kernel::{
 mod dm_op;
 mod hypercall;
 mod hypercall_buf;
+mod mmap_batch;
+mod mmap_resource;
 mod pcidev;
 #[path = "abi/privcmd.rs"]
 mod uapi;
+mod user;
+mod vma;
 mod xenfs;
 
 use hypercall::HypercallPage;
@@ -104,6 +109,7 @@ impl kernel::InPlaceModule for PrivcmdModule {
         // SAFETY: Module init runs once per load, before any other use of
         // the lock.
         unsafe { PAGE.init() };
+        vma::MapLock::init();
         try_pin_init!(Self {
             _page: {
                 let page = HypercallPage::setup()?;
@@ -237,6 +243,12 @@ impl MiscDevice for PrivcmdFile {
         )?)
     }
 
+    /// Reserves a range for the mapping ioctls to fill (see [`vma`]).
+    fn mmap(_me: &Self, _file: &File, vma: &VmaNew) -> Result {
+        vma::setup(vma);
+        Ok(())
+    }
+
     fn ioctl(me: &Self, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
             IOCTL_PRIVCMD_HYPERCALL => me.hypercall(arg),
@@ -251,15 +263,20 @@ impl MiscDevice for PrivcmdFile {
                 UserPtr::from_addr(arg),
             ),
             IOCTL_PRIVCMD_PCIDEV_GET_GSI => pcidev::get_gsi(UserPtr::from_addr(arg)),
+            IOCTL_PRIVCMD_MMAP_RESOURCE => {
+                mmap_resource::mmap_resource(&me.page, me.domid.load(Relaxed), arg)
+            }
+            IOCTL_PRIVCMD_MMAPBATCH => {
+                mmap_batch::mmap_batch(&me.page, me.domid.load(Relaxed), arg, 1)
+            }
+            IOCTL_PRIVCMD_MMAPBATCH_V2 => {
+                mmap_batch::mmap_batch(&me.page, me.domid.load(Relaxed), arg, 2)
+            }
+            IOCTL_PRIVCMD_MMAP => mmap_batch::mmap(&me.page, me.domid.load(Relaxed), arg),
             // Known to the UAPI, not implemented yet: userspace libraries
             // read ENOTTY as "not supported" and fall back, as with an
             // older C driver.
-            IOCTL_PRIVCMD_MMAP
-            | IOCTL_PRIVCMD_MMAPBATCH
-            | IOCTL_PRIVCMD_MMAPBATCH_V2
-            | IOCTL_PRIVCMD_MMAP_RESOURCE
-            | IOCTL_PRIVCMD_IRQFD
-            | IOCTL_PRIVCMD_IOEVENTFD => Err(ENOTTY),
+            IOCTL_PRIVCMD_IRQFD | IOCTL_PRIVCMD_IOEVENTFD => Err(ENOTTY),
             _ => Err(ENOTTY),
         }
     }

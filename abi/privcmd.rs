@@ -28,32 +28,65 @@ unsafe impl FromBytes for PrivcmdHypercall {}
 // SAFETY: As above: no padding, no uninitialised bytes.
 unsafe impl AsBytes for PrivcmdHypercall {}
 
-/// `struct privcmd_mmap` (native 64-bit layout), for its size in the ioctl number.
+/// `struct privcmd_mmap`: map `num` ranges described at `entry`, of
+/// domain `dom` (PV only).
 #[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct PrivcmdMmap {
-    num: i32,
-    dom: u16,
-    entry: u64,
+    pub(crate) num: i32,
+    pub(crate) dom: u16,
+    pub(crate) entry: u64,
 }
 
-/// `struct privcmd_mmapbatch`, for its size in the ioctl number.
+// SAFETY: `repr(C)`, integers only: every bit pattern is valid (padding is
+// never read as a value).
+unsafe impl FromBytes for PrivcmdMmap {}
+
+/// `struct privcmd_mmap_entry`: `npages` machine frames from `mfn`, at `va`.
 #[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct PrivcmdMmapEntry {
+    pub(crate) va: u64,
+    pub(crate) mfn: u64,
+    pub(crate) npages: u64,
+}
+
+// SAFETY: `repr(C)`, three `u64`s, no padding.
+unsafe impl FromBytes for PrivcmdMmapEntry {}
+
+/// `struct privcmd_mmapbatch`: map the `num` frames listed at `arr`, of
+/// domain `dom`, at `addr`; per-frame errors are or'd into `arr`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct PrivcmdMmapBatch {
-    num: i32,
-    dom: u16,
-    addr: u64,
-    arr: u64,
+    pub(crate) num: i32,
+    pub(crate) dom: u16,
+    pub(crate) addr: u64,
+    pub(crate) arr: u64,
 }
 
-/// `struct privcmd_mmapbatch_v2`, for its size in the ioctl number.
+// SAFETY: `repr(C)`, integers only: every bit pattern is valid.
+unsafe impl FromBytes for PrivcmdMmapBatch {}
+
+/// `struct privcmd_mmapbatch_v2`: as [`PrivcmdMmapBatch`], with per-frame
+/// errors in the `int` array at `err`.
 #[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct PrivcmdMmapBatchV2 {
-    num: u32,
-    dom: u16,
-    addr: u64,
-    arr: u64,
-    err: u64,
+    pub(crate) num: u32,
+    pub(crate) dom: u16,
+    pub(crate) addr: u64,
+    pub(crate) arr: u64,
+    pub(crate) err: u64,
 }
+
+// SAFETY: `repr(C)`, integers only: every bit pattern is valid.
+unsafe impl FromBytes for PrivcmdMmapBatchV2 {}
+
+/// V1's per-frame error bits, or'd into the frame number: a frame paged
+/// out (to be retried) and any other error.
+pub(crate) const PRIVCMD_MMAPBATCH_PAGED_ERROR: u64 = 0x8000_0000;
+pub(crate) const PRIVCMD_MMAPBATCH_MFN_ERROR: u64 = 0xf000_0000;
 
 /// `struct privcmd_dm_op`: a device-model operation on domain `dom`, in
 /// `num` buffers described at `ubufs`.
@@ -89,18 +122,39 @@ pub(crate) struct XenDmOpBuf {
     pub(crate) size: u64,
 }
 
-/// `struct privcmd_mmap_resource`, for its size in the ioctl number.
+/// `struct privcmd_mmap_resource`: map `num` frames of resource `ty`/`id`
+/// of domain `dom`, from frame `idx`, at `addr`; or, with both `addr` and
+/// `num` zero, ask the resource's size.
 #[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct PrivcmdMmapResource {
-    dom: u16,
-    ty: u32,
-    id: u32,
-    idx: u32,
-    num: u64,
-    addr: u64,
+    pub(crate) dom: u16,
+    pub(crate) ty: u32,
+    pub(crate) id: u32,
+    pub(crate) idx: u32,
+    pub(crate) num: u64,
+    pub(crate) addr: u64,
 }
 
-/// `struct privcmd_irqfd`, for its size in the ioctl number.
+// SAFETY: `repr(C)`, integers only: every bit pattern is valid (the padding
+// after `dom` is never read as a value).
+unsafe impl FromBytes for PrivcmdMmapResource {}
+
+/// Xen's `struct xen_mem_acquire_resource` (`public/memory.h`), the
+/// argument of `XENMEM_acquire_resource`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct XenMemAcquireResource {
+    pub(crate) domid: u16,
+    pub(crate) ty: u16,
+    pub(crate) id: u32,
+    pub(crate) nr_frames: u32,
+    /// `pad` in Xen 4.17; Linux's copy names bit 0 "caller owned".
+    pub(crate) flags: u32,
+    pub(crate) frame: u64,
+    pub(crate) frame_list: u64,
+}
+
 #[repr(C)]
 pub(crate) struct PrivcmdIrqfd {
     dm_op: u64,

@@ -85,6 +85,7 @@ cp "$ub/device_test" "$root/tests/10-device_test"
 cp "$ub/hypercall_test" "$root/tests/20-hypercall_test"
 cp "$ub/hypercall_buf_test" "$root/tests/25-hypercall_buf_test"
 cp "$ub/device_model_test" "$root/tests/27-device_model_test"
+cp "$ub/mmap_test" "$root/tests/28-mmap_test"
 cp "$top/userspace-test/target/x86_64-unknown-linux-gnu/release/privcmd-check" \
 	"$root/tests/30-privcmd-check"
 cp "$ub/module_test" "$root/tests/80-module_test"
@@ -129,7 +130,8 @@ if [ "$world" = xen ]; then
 	# 64-bit PV (or PVH) dom0, with the initramfs as its module.
 	xen=$work/xen
 	gunzip -c "/boot/xen-$XEN_SERIES-amd64.gz" >"$xen"
-	xen_args="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=all guest_loglvl=all"
+	# dom0 may grow by 8 MiB: mmap_test borrows a frame from Xen.
+	xen_args="console=com1 com1=115200,8n1 dom0_mem=512M,max:520M loglvl=all guest_loglvl=all"
 	boot=(-cpu qemu64,+x2apic)
 	if [ "$dom0" = pvh ]; then
 		# A PVH dom0 is an HVM guest: Xen needs SVM with nested paging,

@@ -60,9 +60,12 @@ guest "plain QEMU, the hypervisor stub" qemu-stub
 guest "QEMU, Debian's Xen 4.17, our kernel as PV dom0, the Rust driver" qemu-xen --xen
 guest "the same dom0 with Linux's C privcmd instead, for comparison" qemu-xen-c --xen --driver c
 guest "QEMU, Debian's Xen 4.17, our kernel as PVH dom0 (emulated SVM, NPT, AMD IOMMU)" qemu-pvh --pvh
+guest "the same PVH dom0 with Linux's C privcmd instead, for comparison" qemu-pvh-c --pvh --driver c
 echo "# Xen dom0: the Rust driver against Linux's C driver"
-step "same test results and tool facts over the Rust and the C driver" \
+step "PV dom0: same test results and tool facts over the Rust and the C driver" \
 	"$top/scripts/compare-drivers.sh" "$PRIVCMD_CACHE/qemu-xen.log" "$PRIVCMD_CACHE/qemu-xen-c.log"
+step "PVH dom0: same test results and tool facts over the Rust and the C driver" \
+	"$top/scripts/compare-drivers.sh" "$PRIVCMD_CACHE/qemu-pvh.log" "$PRIVCMD_CACHE/qemu-pvh-c.log"
 
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -54,6 +56,20 @@ struct privcmd_pcidev_get_gsi {
 static inline int on_stub(void)
 {
 	return access("/sys/module/xen_stub", F_OK) == 0;
+}
+
+/* Whether dom0 is a Xen guest of this kind ("PV", "PVH"). */
+static inline int guest_type_is(const char *want)
+{
+	char kind[8] = "";
+	FILE *f = fopen("/sys/hypervisor/guest_type", "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(kind, sizeof(kind), f))
+		kind[0] = '\0';
+	fclose(f);
+	return !strncmp(kind, want, strlen(want)) && kind[strlen(want)] == '\n';
 }
 
 /* Whether /dev/xen/privcmd is Linux's C driver (compared with ours under Xen). */

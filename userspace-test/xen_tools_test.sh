@@ -87,6 +87,5 @@ facts xenpm
 check "xen-cpuid" sh -c "/usr/bin/xen-cpuid | head -n 20"
 facts xen-cpuid
 check "test-xenstore" $bin/test-xenstore
-known_gap IOCTL_PRIVCMD_MMAP_RESOURCE
 check "test-resource" $bin/test-resource
 exit $((failed > 0))

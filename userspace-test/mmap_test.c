@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Foreign mappings through /dev/xen/privcmd: mmap of the device and
+ * IOCTL_PRIVCMD_MMAP_RESOURCE, IOCTL_PRIVCMD_MMAPBATCH(_V2) and
+ * IOCTL_PRIVCMD_MMAP, as libxenforeignmemory uses them.
+ *
+ * The frames mapped under Xen are dom0's own: one that Xen adds to dom0
+ * for the test (XENMEM_increase_reservation tells a PV dom0 its machine
+ * address) and gives back after, mapped by batch (V1 and V2) and by range;
+ * the mappings must show the same memory.  Mapping a resource of another
+ * domain is what Xen's own test-resource checks (xen_tools_test.sh).  The
+ * stub has no foreign frames: the mapping ioctls are ENOSYS there, after
+ * the driver's own checks.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "privcmd_test.h"
+
+
+#define PAGE 4096UL
+#define NO_SUCH_DOMAIN 0x7000
+
+#define XEN_ONLY() do {							\
+	if (on_stub())							\
+		SKIP(return, "the hypervisor stub has no foreign frames");	\
+} while (0)
+
+#define PV_ONLY() do {							\
+	XEN_ONLY();							\
+	if (!guest_type_is("PV"))					\
+		SKIP(return, "machine frames are a PV dom0's");		\
+} while (0)
+
+FIXTURE(privcmd) {
+	int fd;
+};
+
+FIXTURE_SETUP(privcmd)
+{
+	self->fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(privcmd)
+{
+	close(self->fd);
+}
+
+static void *map_device(int fd, size_t pages)
+{
+	return mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, 0);
+}
+
+static long err_of(long ret)
+{
+	return ret == -1 ? -errno : ret;
+}
+
+static long resource(int fd, domid_t dom, unsigned int type, unsigned int id,
+		     unsigned int idx, uint64_t num, void *addr, uint64_t *num_out)
+{
+	privcmd_mmap_resource_t r = {
+		.dom = dom, .type = type, .id = id, .idx = idx,
+		.num = num, .addr = (uintptr_t)addr,
+	};
+	long ret = err_of(ioctl(fd, IOCTL_PRIVCMD_MMAP_RESOURCE, &r));
+
+	if (num_out)
+		*num_out = r.num;
+	return ret;
+}
+
+static long batch_v2(int fd, domid_t dom, void *addr, xen_pfn_t *arr,
+		     int *err, unsigned int num)
+{
+	privcmd_mmapbatch_v2_t b = {
+		.num = num, .dom = dom, .addr = (uintptr_t)addr,
+		.arr = arr, .err = err,
+	};
+
+	return err_of(ioctl(fd, IOCTL_PRIVCMD_MMAPBATCH_V2, &b));
+}
+
+static long batch_v1(int fd, domid_t dom, void *addr, xen_pfn_t *arr, int num)
+{
+	privcmd_mmapbatch_t b = {
+		.num = num, .dom = dom, .addr = (uintptr_t)addr, .arr = arr,
+	};
+
+	return err_of(ioctl(fd, IOCTL_PRIVCMD_MMAPBATCH, &b));
+}
+
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t fault_sig;
+
+static void on_fault(int sig)
+{
+	fault_sig = sig;
+	siglongjmp(fault_jmp, 1);
+}
+
+/* The signal that touching addr raises in this process, or 0. */
+static int touch_signal(void *addr)
+{
+	struct sigaction sa = { .sa_handler = on_fault }, old_bus, old_segv;
+
+	fault_sig = 0;
+	sigaction(SIGBUS, &sa, &old_bus);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	if (!sigsetjmp(fault_jmp, 1))
+		(void)*(volatile char *)addr;
+	sigaction(SIGBUS, &old_bus, NULL);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	return fault_sig;
+}
+
+/* Whether touching addr kills a child (which has no DONTCOPY mapping). */
+static int touch_dies_with(void *addr, int sig)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		*(volatile char *)addr = 1;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 0;
+	return WIFSIGNALED(status) && WTERMSIG(status) == sig;
+}
+
+/* XENMEM_increase_reservation or _decrease_ of one frame of dom0 (PV). */
+static long reservation(int fd, unsigned int cmd, xen_pfn_t *mfn)
+{
+	struct xen_memory_reservation r = {
+		.nr_extents = 1, .extent_order = 0, .domid = DOMID_SELF,
+	};
+
+	set_xen_guest_handle(r.extent_start, mfn);
+	return privcmd_hypercall(fd, __HYPERVISOR_memory_op, cmd,
+				 (uintptr_t)&r, 0, 0, 0);
+}
+
+/* ---- mmap of the device ---- */
+
+TEST_F(privcmd, mapping_holds_nothing_until_filled)
+{
+	void *p = map_device(self->fd, 2);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(SIGBUS, touch_signal(p));
+	munmap(p, 2 * PAGE);
+}
+
+TEST_F(privcmd, mapping_cannot_be_split)
+{
+	char *p = map_device(self->fd, 3);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, munmap(p + PAGE, PAGE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, munmap(p, 3 * PAGE));
+}
+
+TEST_F(privcmd, mapping_cannot_grow)
+{
+	void *p = map_device(self->fd, 1);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(MAP_FAILED, mremap(p, PAGE, 2 * PAGE, MREMAP_MAYMOVE));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(p, PAGE);
+}
+
+/* VM_DONTCOPY: a child has no mapping there at all. */
+TEST_F(privcmd, mapping_is_not_inherited)
+{
+	void *p = map_device(self->fd, 1);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(touch_dies_with(p, SIGSEGV));
+	munmap(p, PAGE);
+}
+
+/* ---- IOCTL_PRIVCMD_MMAP_RESOURCE ---- */
+
+TEST_F(privcmd, resource_null_argument_is_efault)
+{
+	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_MMAP_RESOURCE, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(privcmd, resource_address_and_count_go_together)
+{
+	void *p = map_device(self->fd, 1);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EINVAL, resource(self->fd, 0, XENMEM_resource_grant_table,
+				    0, 0, 0, p, NULL));
+	EXPECT_EQ(-EINVAL, resource(self->fd, 0, XENMEM_resource_grant_table,
+				    0, 0, 1, NULL, NULL));
+	munmap(p, PAGE);
+}
+
+TEST_F(privcmd, resource_of_another_domain_when_restricted_is_eperm)
+{
+	domid_t dom = 5;
+
+	ASSERT_EQ(0, ioctl(self->fd, IOCTL_PRIVCMD_RESTRICT, &dom));
+	EXPECT_EQ(-EPERM, resource(self->fd, 6, XENMEM_resource_grant_table,
+				   0, 0, 0, NULL, NULL));
+}
+
+TEST_F(privcmd, resource_on_the_stub_is_enosys)
+{
+	if (!on_stub())
+		SKIP(return, "Xen has resources");
+	EXPECT_EQ(-ENOSYS, resource(self->fd, 0, XENMEM_resource_grant_table,
+				    0, 0, 0, NULL, NULL));
+}
+
+/* Xen: a domain cannot acquire its own resources. */
+TEST_F(privcmd, resource_of_own_domain_is_eperm)
+{
+	XEN_ONLY();
+	EXPECT_EQ(-EPERM, resource(self->fd, 0, XENMEM_resource_grant_table,
+				   XENMEM_resource_grant_table_id_shared, 0, 0,
+				   NULL, NULL));
+}
+
+TEST_F(privcmd, resource_of_missing_domain_is_esrch)
+{
+	XEN_ONLY();
+	EXPECT_EQ(-ESRCH, resource(self->fd, NO_SUCH_DOMAIN,
+				   XENMEM_resource_grant_table, 0, 0, 0, NULL,
+				   NULL));
+}
+
+TEST_F(privcmd, resource_outside_privcmd_mapping_is_einval)
+{
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	XEN_ONLY();
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EINVAL, resource(self->fd, 0, XENMEM_resource_grant_table,
+				    0, 0, 1, p, NULL));
+	munmap(p, PAGE);
+}
+
+/* The C driver maps past the end of the VMA instead. */
+TEST_F(privcmd, resource_larger_than_mapping_is_einval)
+{
+	void *p;
+
+	XEN_ONLY();
+	if (c_driver())
+		SKIP(return, "the C driver does not check the VMA's end");
+	p = map_device(self->fd, 1);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EINVAL, resource(self->fd, 0, XENMEM_resource_grant_table,
+				    0, 0, 2, p, NULL));
+	munmap(p, PAGE);
+}
+
+/* ---- IOCTL_PRIVCMD_MMAPBATCH and _V2 ---- */
+
+TEST_F(privcmd, batch_null_arguments_are_efault)
+{
+	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_MMAPBATCH_V2, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_MMAPBATCH, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(privcmd, batch_arrays_outside_user_space_are_efault)
+{
+	xen_pfn_t arr[1] = { 0 };
+	int err[1];
+	void *p = map_device(self->fd, 1);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EFAULT, batch_v2(self->fd, 0, p, arr, (int *)KERNEL_ADDR, 1));
+	EXPECT_EQ(-EFAULT, batch_v1(self->fd, 0, p, (xen_pfn_t *)KERNEL_ADDR, 1));
+	/* In user space but unreadable. */
+	EXPECT_EQ(-EFAULT, batch_v2(self->fd, 0, p, NULL, err, 1));
+	munmap(p, PAGE);
+}
+
+TEST_F(privcmd, batch_of_nothing_is_einval)
+{
+	xen_pfn_t arr[1] = { 0 };
+	int err[1];
+	void *p = map_device(self->fd, 1);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EINVAL, batch_v2(self->fd, 0, p, arr, err, 0));
+	EXPECT_EQ(-EINVAL, batch_v1(self->fd, 0, p, arr, 0));
+	munmap(p, PAGE);
+}
+
+TEST_F(privcmd, batch_for_another_domain_when_restricted_is_eperm)
+{
+	xen_pfn_t arr[1] = { 0 };
+	int err[1];
+	domid_t dom = 5;
+	void *p = map_device(self->fd, 1);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, ioctl(self->fd, IOCTL_PRIVCMD_RESTRICT, &dom));
+	EXPECT_EQ(-EPERM, batch_v2(self->fd, 6, p, arr, err, 1));
+	EXPECT_EQ(-EPERM, batch_v1(self->fd, 6, p, arr, 1));
+	munmap(p, PAGE);
+}
+
+TEST_F(privcmd, batch_on_the_stub_is_enosys)
+{
+	xen_pfn_t arr[1] = { 0 };
+	int err[1];
+	void *p;
+
+	if (!on_stub())
+		SKIP(return, "Xen has foreign frames");
+	p = map_device(self->fd, 1);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-ENOSYS, batch_v2(self->fd, 0, p, arr, err, 1));
+	munmap(p, PAGE);
+}
+
+TEST_F(privcmd, batch_outside_privcmd_mapping_is_einval)
+{
+	xen_pfn_t arr[1] = { 0 };
+	int err[1];
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	XEN_ONLY();
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EINVAL, batch_v2(self->fd, 0, p, arr, err, 1));
+	munmap(p, PAGE);
+}
+
+/* The first batch of a mapping covers all of it. */
+TEST_F(privcmd, first_batch_covers_whole_mapping)
+{
+	xen_pfn_t arr[2] = { 0, 0 };
+	int err[2];
+	char *p;
+
+	XEN_ONLY();
+	p = map_device(self->fd, 2);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EINVAL, batch_v2(self->fd, 0, p, arr, err, 1));
+	EXPECT_EQ(-EINVAL, batch_v2(self->fd, 0, p + PAGE, arr, err, 1));
+	munmap(p, 2 * PAGE);
+}
+
+/*
+ * Frames that cannot be mapped are reported frame by frame: V2 in the
+ * error array, V1 as an error bit in the frame number; the ioctl itself
+ * succeeds.  A retry may only fill what is still unmapped: on a PV dom0
+ * the failed frames left holes; an auto-translated (PVH) dom0 has put its
+ * own lent frames there, so the range counts as mapped (EINVAL), with
+ * either driver.
+ */
+TEST_F(privcmd, bad_frames_are_reported_per_frame)
+{
+	xen_pfn_t arr[2], bad = 0x7ffffffffULL;
+	int err[2] = { 1, 1 };
+	int pv = guest_type_is("PV");
+	char *p;
+
+	XEN_ONLY();
+	p = map_device(self->fd, 2);
+	ASSERT_NE(MAP_FAILED, p);
+	arr[0] = arr[1] = bad;
+	EXPECT_EQ(0, batch_v2(self->fd, NO_SUCH_DOMAIN, p, arr, err, 2));
+	EXPECT_GT(0, err[0]);
+	EXPECT_GT(0, err[1]);
+	TH_LOG("per-frame error %d", err[0]);
+
+	/* A retry into the holes. */
+	err[0] = err[1] = 0;
+	EXPECT_EQ(pv ? 0 : -EINVAL,
+		  batch_v2(self->fd, NO_SUCH_DOMAIN, p + PAGE, arr, err, 1));
+	if (pv)
+		EXPECT_GT(0, err[0]);
+
+	EXPECT_EQ(pv ? 0 : -EINVAL, batch_v1(self->fd, NO_SUCH_DOMAIN, p, arr, 2));
+	if (pv) {
+		EXPECT_EQ(bad | PRIVCMD_MMAPBATCH_MFN_ERROR, arr[0]);
+		EXPECT_EQ(bad | PRIVCMD_MMAPBATCH_MFN_ERROR, arr[1]);
+	}
+	munmap(p, 2 * PAGE);
+}
+
+/*
+ * A frame that Xen adds to dom0 for the test, mapped three ways (batch V2,
+ * batch V1, range): a write through one mapping is read through the
+ * others.  The frame is given back at the end.
+ */
+TEST_F(privcmd, batch_and_range_map_the_same_frame)
+{
+	xen_pfn_t mfn = 0, arr[1];
+	privcmd_mmap_entry_t entry;
+	privcmd_mmap_t range;
+	unsigned char *v2, *v1, *rng;
+	int err[1] = { 1 };
+
+	PV_ONLY();
+	ASSERT_EQ(1, reservation(self->fd, XENMEM_increase_reservation, &mfn))
+		TH_LOG("no frame from Xen: %m");
+	TH_LOG("frame %#llx", (unsigned long long)mfn);
+	v2 = map_device(self->fd, 1);
+	v1 = map_device(self->fd, 1);
+	rng = map_device(self->fd, 1);
+	ASSERT_NE(MAP_FAILED, v2);
+	ASSERT_NE(MAP_FAILED, v1);
+	ASSERT_NE(MAP_FAILED, rng);
+
+	arr[0] = mfn;
+	EXPECT_EQ(0, batch_v2(self->fd, DOMID_SELF, v2, arr, err, 1));
+	EXPECT_EQ(0, err[0]);
+	EXPECT_EQ(0, batch_v1(self->fd, DOMID_SELF, v1, arr, 1));
+	EXPECT_EQ(mfn, arr[0]);
+	entry.va = (uintptr_t)rng;
+	entry.mfn = mfn;
+	entry.npages = 1;
+	range.num = 1;
+	range.dom = DOMID_SELF;
+	range.entry = &entry;
+	EXPECT_EQ(0, ioctl(self->fd, IOCTL_PRIVCMD_MMAP, &range)) TH_LOG("%m");
+
+	memset(v2, 0x5a, PAGE);
+	rng[100] = 0xa5;
+	EXPECT_EQ(0x5a, v1[0]);
+	EXPECT_EQ(0xa5, v1[100]);
+	EXPECT_EQ(0xa5, v2[100]);
+	EXPECT_EQ(0, memcmp(v1, rng, PAGE));
+
+	/* A mapped frame is not mapped again. */
+	EXPECT_EQ(-EINVAL, batch_v2(self->fd, DOMID_SELF, v2, arr, err, 1));
+	/* Nor is a range mapping filled twice. */
+	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_MMAP, &range));
+	EXPECT_EQ(EINVAL, errno);
+
+	munmap(v2, PAGE);
+	munmap(v1, PAGE);
+	munmap(rng, PAGE);
+	EXPECT_EQ(1, reservation(self->fd, XENMEM_decrease_reservation, &mfn));
+}
+
+/* ---- IOCTL_PRIVCMD_MMAP ---- */
+
+TEST_F(privcmd, range_null_argument_is_efault_or_enosys)
+{
+	long want = (on_stub() || !guest_type_is("PV")) ? ENOSYS : EFAULT;
+
+	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_MMAP, NULL));
+	EXPECT_EQ(want, errno);
+}
+
+TEST_F(privcmd, range_of_nothing_is_nothing_to_do)
+{
+	privcmd_mmap_t range = { .num = 0, .dom = 0, .entry = NULL };
+
+	PV_ONLY();
+	EXPECT_EQ(0, ioctl(self->fd, IOCTL_PRIVCMD_MMAP, &range));
+}
+
+TEST_F(privcmd, range_must_start_the_mapping)
+{
+	privcmd_mmap_entry_t entry = { .mfn = 0, .npages = 1 };
+	privcmd_mmap_t range = { .num = 1, .dom = 0, .entry = &entry };
+	char *p;
+
+	PV_ONLY();
+	p = map_device(self->fd, 2);
+	ASSERT_NE(MAP_FAILED, p);
+	entry.va = (uintptr_t)(p + PAGE);
+	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_MMAP, &range));
+	EXPECT_EQ(EINVAL, errno);
+	/* Past the mapping's end. */
+	entry.va = (uintptr_t)p;
+	entry.npages = 3;
+	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_MMAP, &range));
+	EXPECT_EQ(EINVAL, errno);
+	munmap(p, 2 * PAGE);
+}
+
+TEST_HARNESS_MAIN
