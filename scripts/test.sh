@@ -43,6 +43,16 @@ guest() { # <title> <log name> <qemu.sh options...>
 	shift 2
 	echo "# guest: $title"
 	"$top/scripts/qemu.sh" --tests "$@" | tee "$PRIVCMD_CACHE/$name.log"
+	# A PVH dom0 under QEMU's emulated SVM triple-faulted once in about
+	# ten boots (Rust driver, between two suites; not reproduced in five
+	# more boots over either driver; under investigation).  Such a boot
+	# is kept and shown, and the world is booted once more.
+	if [ "${PIPESTATUS[0]}" -ne 0 ] &&
+		grep -q 'd0v0 Triple fault' "$PRIVCMD_CACHE/last-run.log"; then
+		cp "$PRIVCMD_CACHE/last-run.log" "$PRIVCMD_CACHE/$name-triple-fault.log"
+		echo "# NOTE: dom0 triple-faulted (console kept in $PRIVCMD_CACHE/$name-triple-fault.log); booting again"
+		"$top/scripts/qemu.sh" --tests "$@" | tee "$PRIVCMD_CACHE/$name.log"
+	fi
 	local line
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$PRIVCMD_CACHE/$name.log" | tail -n 1)
 	if [ -n "$line" ]; then
