@@ -35,6 +35,8 @@ rm -rf "$out.debs"
 # The host's libraries for every ELF program and library unpacked above.
 mkdir -p "$out/lib64" "$out/usr/lib/x86_64-linux-gnu"
 cp -L /lib64/ld-linux-x86-64.so.2 "$out/lib64/"
+# glibc loads libgcc_s at run time (pthread_cancel), unseen by ldd.
+cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$out/usr/lib/x86_64-linux-gnu/"
 find "$out" -type f \( -perm -u+x -o -name '*.so*' \) -print0 |
 	xargs -0 file | grep -E 'ELF 64-bit' | cut -d: -f1 |
 	while read -r elf; do

@@ -96,6 +96,12 @@ if [ "$world" = xen ]; then
 	# Xen's toolstack from Debian's packages, and the test that runs it.
 	cp -a "$("$top/scripts/dom0-root.sh")"/. "$root/"
 	cp "$top/userspace-test/xen_tools_test.sh" "$root/tests/90-xen_tools_test.sh"
+	# A PV guest for xl create: the same kernel, and a busybox initramfs.
+	mkdir -p "$root/guest" "$work/domu/bin"
+	cp "$kdir/arch/x86/boot/bzImage" "$root/guest/bzImage"
+	cp /bin/busybox "$work/domu/bin/busybox"
+	cp "$top/userspace-test/domu-init.sh" "$work/domu/init"
+	(cd "$work/domu" && find . | cpio -o -H newc --quiet | gzip -1) >"$root/guest/initrd.gz"
 	# The kernel's own modules: xenfs (/proc/xen), the C privcmd, pciback.
 	cp "$kdir/drivers/xen/xenfs/xenfs.ko" "$kdir/drivers/xen/xen-privcmd.ko" \
 		"$kdir/drivers/xen/xen-pciback/xen-pciback.ko" "$root/modules/"
