@@ -1,11 +1,10 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Xen's own tools, unmodified, over /dev/xen/privcmd in a PV dom0: each a
-# named TAP test, each given at most 20 s (or $limit).  A tool passes if
-# it exits with
-# 0 and reports no error: several of Xen's tools print libxencall's and
-# libxc's errors and still exit with 0.  xenfs, xenstored and xen-init-dom0
+# Xen's own tools, unmodified, over /dev/xen/privcmd in dom0: each a named
+# TAP test, each given at most 20 s (or $limit).  A tool passes if it exits
+# with 0 and reports no error: several of Xen's tools print libxencall's
+# and libxc's errors and still exit with 0.  xenfs, xenstored and xen-init-dom0
 # are set up first, as Debian's xencommons sets them up.  A tool's output
 # is shown as TAP comments, and what it reports about Xen and dom0 as
 # "# fact: " lines, which scripts/compare-drivers.sh compares between the
