@@ -43,10 +43,10 @@ guest() { # <title> <log name> <qemu.sh options...>
 	shift 2
 	echo "# guest: $title"
 	"$top/scripts/qemu.sh" --tests "$@" | tee "$PRIVCMD_CACHE/$name.log"
-	# A PVH dom0 under QEMU's emulated SVM triple-faulted once in about
-	# ten boots (Rust driver, between two suites; not reproduced in five
-	# more boots over either driver; under investigation).  Such a boot
-	# is kept and shown, and the world is booted once more.
+	# A PVH dom0 under QEMU's emulated SVM triple-faults now and then,
+	# over either driver (twice in about twenty boots: once over the
+	# Rust driver, once over the C one).  Such a boot is kept and shown,
+	# and the world is booted once more.
 	if [ "${PIPESTATUS[0]}" -ne 0 ] &&
 		grep -q 'd0v0 Triple fault' "$PRIVCMD_CACHE/last-run.log"; then
 		cp "$PRIVCMD_CACHE/last-run.log" "$PRIVCMD_CACHE/$name-triple-fault.log"
