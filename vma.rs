@@ -104,10 +104,11 @@ impl MapLock {
 /// The calling task's address space, with a reference held.
 ///
 /// Taken with `get_task_mm()` rather than `kernel::current!().mm()`: with
-/// this kernel's configuration, bindgen lays `struct task_struct` out 48
-/// bytes short of the C compiler before `mm` (measured: offset 864 against
-/// the 0x390 that `get_task_mm` reads), so the Rust abstraction reads
-/// another field.  A C function reads it at the right place.
+/// `CONFIG_SCHEDSTATS` off, `struct sched_statistics` is empty but
+/// cacheline-aligned, bindgen drops the alignment, and every field of
+/// `bindings::task_struct` from `stats` on is 48 bytes early (`mm` at 864,
+/// against 0x390 in C), so the Rust abstraction reads another field.  A C
+/// function reads it at the right place.
 pub(crate) struct CurrentMm(NonNull<bindings::mm_struct>);
 
 impl CurrentMm {
