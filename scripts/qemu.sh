@@ -127,7 +127,9 @@ console_filter() {
 	fi
 }
 
-log=$PRIVCMD_CACHE/last-run.log
+# The console, in this run's own directory (runs may overlap), copied to
+# last-run.log when the guest is done.
+log=$work/console.log
 start=$(date +%s)
 set +e
 cmdline="panic=-1 privcmd.run=$run privcmd.world=$world privcmd.driver=$driver privcmd.dom0=$dom0"
@@ -159,4 +161,5 @@ qemu_status=${PIPESTATUS[0]}
 set -e
 elapsed=$(($(date +%s) - start))
 
-exec "$top/scripts/check-log.sh" "$log" "$run" "$qemu_status" "$elapsed"
+cp "$log" "$PRIVCMD_CACHE/last-run.log"
+"$top/scripts/check-log.sh" "$log" "$run" "$qemu_status" "$elapsed"

@@ -108,6 +108,8 @@ EOC
 mkdir -p /var/log/xen/console
 check "xenconsoled starts" sh -c "$bin/xenconsoled --pid-file /run/xen/xenconsoled.pid \
 	--log=guest --log-dir=/var/log/xen/console && sleep 1 && pidof xenconsoled"
+# Building and starting a guest takes a few seconds; more on a busy host.
+limit=90
 check "xl create of a PV guest" $bin/xl create /tmp/guest.cfg
 check "xl list shows the guest" sh -c "$bin/xl list | grep '^$guest '"
 # Name, ID, Mem, VCPUs.
