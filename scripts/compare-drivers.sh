@@ -40,7 +40,9 @@ results "$2" >"$work/c"
 [ -s "$work/rust" ] && [ -s "$work/c" ] || { echo "# no test results to compare"; exit 1; }
 
 same=0 skipped=0 gaps=0 differ=0
-while IFS=$'\t' read -r name r c; do
+# '|' between fields: a tab is IFS white space, and read would merge the
+# empty field of a test missing from one log with its neighbour.
+while IFS='|' read -r name r c; do
 	if [ "$r" = "$c" ]; then
 		same=$((same + 1))
 	elif [ "$r" = skip ] || [ "$c" = skip ]; then
@@ -53,7 +55,7 @@ while IFS=$'\t' read -r name r c; do
 		differ=$((differ + 1))
 		echo "# DIFFERENT: $name (Rust: ${r:-missing}, C: ${c:-missing})"
 	fi
-done < <(join -t $'\t' -a 1 -a 2 -e '' -o 0,1.2,2.2 "$work/rust" "$work/c")
+done < <(join -t $'\t' -a 1 -a 2 -e '' -o 0,1.2,2.2 "$work/rust" "$work/c" | tr '\t' '|')
 
 facts "$1" >"$work/rust-facts"
 facts "$2" >"$work/c-facts"

@@ -48,7 +48,7 @@ guest() { # <title> <log name> <qemu.sh options...>
 	# the Rust driver, twice over the C one).  Such a boot is kept and shown,
 	# and the world is booted once more.
 	if [ "${PIPESTATUS[0]}" -ne 0 ] &&
-		grep -q 'd0v0 Triple fault' "$PRIVCMD_CACHE/last-run.log"; then
+		grep -qE 'd0v[0-9]+ Triple fault' "$PRIVCMD_CACHE/last-run.log"; then
 		cp "$PRIVCMD_CACHE/last-run.log" "$PRIVCMD_CACHE/$name-triple-fault.log"
 		echo "# NOTE: dom0 triple-faulted (console kept in $PRIVCMD_CACHE/$name-triple-fault.log); booting again"
 		"$top/scripts/qemu.sh" --tests "$@" | tee "$PRIVCMD_CACHE/$name.log"
