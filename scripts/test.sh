@@ -44,8 +44,8 @@ guest() { # <title> <log name> <qemu.sh options...>
 	echo "# guest: $title"
 	"$top/scripts/qemu.sh" --tests "$@" | tee "$PRIVCMD_CACHE/$name.log"
 	# A PVH dom0 under QEMU's emulated SVM triple-faults now and then,
-	# over either driver (three times in about thirty boots: once over
-	# the Rust driver, twice over the C one).  Such a boot is kept and shown,
+	# over either driver (four times in about thirty-five boots: twice
+	# over the Rust driver, twice over the C one).  Such a boot is kept and shown,
 	# and the world is booted once more.
 	if [ "${PIPESTATUS[0]}" -ne 0 ] &&
 		grep -qE 'd0v[0-9]+ Triple fault' "$PRIVCMD_CACHE/last-run.log"; then
