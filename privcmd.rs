@@ -109,7 +109,8 @@ impl kernel::InPlaceModule for PrivcmdModule {
         // SAFETY: Module init runs once per load, before any other use of
         // the lock.
         unsafe { PAGE.init() };
-        vma::MapLock::init();
+        // SAFETY: As above: once per load, before any mapping ioctl.
+        unsafe { vma::MAP_LOCK.init() };
         try_pin_init!(Self {
             _page: {
                 let page = HypercallPage::setup()?;

@@ -14,7 +14,7 @@
 //! The kernel's Rust VMA abstraction has no `vm_operations_struct` and no
 //! per-VMA data yet; this module keeps the few raw accesses that need
 //! them, each with its argument.  Mapping ioctls hold the mmap lock for
-//! reading and this module's [`MapLock`] for the VMA's state, where the C
+//! reading and this module's [`MAP_LOCK`] for the VMA's state, where the C
 //! driver takes the mmap lock for writing, which Rust cannot take yet.
 
 use core::ptr::{null_mut, NonNull};
@@ -86,19 +86,9 @@ static VM_OPS: VmOps = VmOps(bindings::vm_operations_struct {
 });
 
 kernel::sync::global_lock! {
+    /// Serialises the mapping ioctls' updates of a VMA's state.
     // SAFETY: Initialised in module init, before the device exists.
     pub(crate) unsafe(uninit) static MAP_LOCK: Mutex<()> = ();
-}
-
-/// Serialises the mapping ioctls' updates of a VMA's state.
-pub(crate) struct MapLock;
-
-impl MapLock {
-    /// Sets the lock up; called once, from module init.
-    pub(crate) fn init() {
-        // SAFETY: Module init runs once, before any mapping ioctl.
-        unsafe { MAP_LOCK.init() };
-    }
 }
 
 /// The calling task's address space, with a reference held.
@@ -310,21 +300,9 @@ impl<'a> PrivcmdVma<'a> {
     /// Maps `nr` machine frames from `mfn` at `addr` (PV), all or none.
     #[cfg(CONFIG_XEN_PV)]
     pub(crate) fn remap_range(&self, addr: usize, mut mfn: u64, nr: c_int, domid: u32) -> Result {
-        let raw = self.vma.as_ptr();
-        // SAFETY: As in `remap_pv`, with one start frame and no per-frame
-        // errors (the frames are contiguous).
-        let rc = unsafe {
-            xen_remap_pfn(
-                raw,
-                addr as c_ulong,
-                &mut mfn,
-                nr,
-                null_mut(),
-                (*raw).vm_page_prot,
-                domid,
-                false,
-            )
-        };
+        // SAFETY: One start frame and no per-frame errors: the frames are
+        // contiguous, and `xen_remap_pfn` advances `mfn` itself.
+        let rc = unsafe { self.xen_remap_pfn(addr, &mut mfn, nr, null_mut(), domid, false) };
         kernel::error::to_result(rc)
     }
 
@@ -345,7 +323,7 @@ impl<'a> PrivcmdVma<'a> {
     }
 
     /// PV mapping of frames by machine (`no_translate`) or guest frame
-    /// number.
+    /// number, one result per frame in `errs`.
     #[cfg(CONFIG_XEN_PV)]
     fn remap_pv(
         &self,
@@ -356,17 +334,47 @@ impl<'a> PrivcmdVma<'a> {
         no_translate: bool,
     ) -> i32 {
         let nr = frames.len().min(errs.len()).min(c_int::MAX as usize);
+        // SAFETY: Both arrays hold `nr` entries.
+        unsafe {
+            self.xen_remap_pfn(
+                addr,
+                frames.as_mut_ptr(),
+                nr as c_int,
+                errs.as_mut_ptr(),
+                domid,
+                no_translate,
+            )
+        }
+    }
+
+    /// `xen_remap_pfn()` on this VMA, with its protection.
+    ///
+    /// # Safety
+    ///
+    /// `frames` holds `nr` frames, or one start frame if `errs` is null;
+    /// `errs` is null or holds `nr` entries; `nr` pages at `addr` lie in
+    /// the VMA.
+    #[cfg(CONFIG_XEN_PV)]
+    unsafe fn xen_remap_pfn(
+        &self,
+        addr: usize,
+        frames: *mut u64,
+        nr: c_int,
+        errs: *mut c_int,
+        domid: u32,
+        no_translate: bool,
+    ) -> c_int {
         let raw = self.vma.as_ptr();
-        // SAFETY: `raw` is a privcmd VMA (so `VM_IO | VM_PFNMAP`), the
-        // mmap lock is held, the arrays hold `nr` entries each; the range
-        // lies in the VMA (checked by every caller).
+        // SAFETY: `raw` is a privcmd VMA (so `VM_IO | VM_PFNMAP`, which
+        // `xen_remap_pfn` requires) with the mmap lock held; the arrays and
+        // the range are as the caller promises.
         unsafe {
             xen_remap_pfn(
                 raw,
                 addr as c_ulong,
-                frames.as_mut_ptr(),
-                nr as c_int,
-                errs.as_mut_ptr(),
+                frames,
+                nr,
+                errs,
                 (*raw).vm_page_prot,
                 domid,
                 no_translate,

@@ -60,11 +60,6 @@ static long dm_op(int fd, domid_t dom, unsigned int num,
 	return ioctl(fd, IOCTL_PRIVCMD_DM_OP, &op) == -1 ? -errno : 0;
 }
 
-#define XEN_ONLY() do {							\
-	if (on_stub())							\
-		SKIP(return, "the hypervisor stub has no dm_op");	\
-} while (0)
-
 TEST_F(dm_op, null_argument_is_efault)
 {
 	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_DM_OP, NULL));
@@ -159,7 +154,7 @@ TEST_F(dm_op, restricted_file_refuses_other_domains)
 /* Xen: rcu_lock_remote_domain_by_id() finds no such domain. */
 TEST_F(dm_op, missing_domain_is_esrch)
 {
-	XEN_ONLY();
+	XEN_ONLY("the hypervisor stub has no dm_op");
 	EXPECT_EQ(-ESRCH, dm_op(self->fd, NO_SUCH_DOMAIN, 1, self->bufs));
 	EXPECT_EQ(-ESRCH, dm_op(self->fd, NO_SUCH_DOMAIN, 2, self->bufs));
 }
@@ -170,7 +165,7 @@ TEST_F(dm_op, missing_domain_is_esrch)
  */
 TEST_F(dm_op, more_buffers_than_xen_takes_is_e2big)
 {
-	XEN_ONLY();
+	XEN_ONLY("the hypervisor stub has no dm_op");
 	EXPECT_EQ(-E2BIG, dm_op(self->fd, NO_SUCH_DOMAIN, 3, self->bufs));
 	EXPECT_EQ(-E2BIG, dm_op(self->fd, NO_SUCH_DOMAIN, DM_OP_MAX_NR_BUFS,
 				self->bufs));
@@ -179,7 +174,7 @@ TEST_F(dm_op, more_buffers_than_xen_takes_is_e2big)
 /* Xen: a domain is never its own device model's target. */
 TEST_F(dm_op, own_domain_is_eperm)
 {
-	XEN_ONLY();
+	XEN_ONLY("the hypervisor stub has no dm_op");
 	EXPECT_EQ(-EPERM, dm_op(self->fd, 0, 1, self->bufs));
 }
 
@@ -205,14 +200,6 @@ static long get_gsi(uint32_t sbdf, uint32_t *gsi)
 	if (gsi)
 		*gsi = dev.gsi;
 	return ret;
-}
-
-static int module_loaded(const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/module/%s", name);
-	return access(path, F_OK) == 0;
 }
 
 TEST(get_gsi_null_argument_is_efault)
@@ -283,7 +270,6 @@ TEST(get_gsi_through_pciback)
 	unsigned int seg, bus, slot, fn;
 	char dev[NAME_MAX + 1], params[NAME_MAX + 16], path[PATH_MAX];
 	uint32_t sbdf, gsi;
-	int fd;
 
 	if (on_stub())
 		SKIP(return, "xen-pciback needs Xen");
@@ -295,10 +281,7 @@ TEST(get_gsi_through_pciback)
 	sbdf = seg << 16 | bus << 8 | slot << 3 | fn;
 
 	snprintf(params, sizeof(params), "hide=(%s)", dev);
-	fd = open("/modules/xen-pciback.ko", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, syscall(SYS_finit_module, fd, params, 0)) TH_LOG("%m");
-	close(fd);
+	ASSERT_EQ(0, load_module("xen-pciback", params)) TH_LOG("%m");
 
 	EXPECT_EQ(-ENODEV, get_gsi(sbdf ^ 0x80, NULL));
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/pciback/%s", dev);
@@ -307,7 +290,7 @@ TEST(get_gsi_through_pciback)
 
 		TH_LOG("%s seized by pciback: GET_GSI %ld, gsi %u", dev, ret, gsi);
 	}
-	EXPECT_EQ(0, syscall(SYS_delete_module, "xen_pciback", O_NONBLOCK));
+	EXPECT_EQ(0, unload_module("xen_pciback"));
 }
 
 TEST_HARNESS_MAIN

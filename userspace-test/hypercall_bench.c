@@ -65,36 +65,20 @@ static double ioctl_run(void)
 	return (t1 - t0) / CALLS;
 }
 
-/* Reloads the driver with bench_calls=CALLS; returns the logged ns/call. */
-static int load(const char *file, const char *params)
-{
-	char path[64];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/modules/%s.ko", file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	close(fd);
-	return ret;
-}
-
 /* The same ioctl over Linux's C driver, loaded in place of ours. */
 static double c_driver_run(void)
 {
 	double ns;
 
-	if (syscall(SYS_delete_module, "rust_privcmd", O_NONBLOCK) ||
-	    load("xen-privcmd", ""))
+	if (unload_module("rust_privcmd") || load_module("xen-privcmd", ""))
 		return -1;
 	ns = ioctl_run();
-	if (syscall(SYS_delete_module, "xen_privcmd", O_NONBLOCK) ||
-	    load("rust_privcmd", ""))
+	if (unload_module("xen_privcmd") || load_module("rust_privcmd", ""))
 		return -1;
 	return ns;
 }
 
+/* Reloads the driver with bench_calls=CALLS; returns the logged ns/call. */
 static double kernel_run(int run)
 {
 	static char log[1 << 20];
@@ -102,10 +86,10 @@ static double kernel_run(int run)
 	unsigned long long calls, ns;
 	int n;
 
-	if (syscall(SYS_delete_module, "rust_privcmd", O_NONBLOCK))
+	if (unload_module("rust_privcmd"))
 		return -1;
 	snprintf(params, sizeof(params), "bench_calls=%d bench_tag=%d", CALLS, run);
-	if (load("rust_privcmd", params))
+	if (load_module("rust_privcmd", params))
 		return -1;
 	n = klogctl(3, log, sizeof(log) - 1);
 	if (n < 0)

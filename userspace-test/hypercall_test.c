@@ -41,12 +41,6 @@ static int nul_terminated(const char *s, size_t len)
 	return memchr(s, '\0', len) != NULL;
 }
 
-/* Tests of the stub's own model skip under Xen, where they would act on dom0. */
-#define STUB_ONLY() do {						\
-	if (!on_stub())							\
-		SKIP(return, "needs the hypervisor stub, not Xen");	\
-} while (0)
-
 /* ---- the ioctl argument itself ---- */
 
 TEST_F(privcmd, ioctl_arg_null_is_efault)

@@ -25,13 +25,10 @@
 #define PAGE 4096UL
 #define NO_SUCH_DOMAIN 0x7000
 
-#define XEN_ONLY() do {							\
-	if (on_stub())							\
-		SKIP(return, "the hypervisor stub has no foreign frames");	\
-} while (0)
+#define NO_FOREIGN_FRAMES "the hypervisor stub has no foreign frames"
 
 #define PV_ONLY() do {							\
-	XEN_ONLY();							\
+	XEN_ONLY(NO_FOREIGN_FRAMES);					\
 	if (!guest_type_is("PV"))					\
 		SKIP(return, "machine frames are a PV dom0's");		\
 } while (0)
@@ -228,7 +225,7 @@ TEST_F(privcmd, resource_on_the_stub_is_enosys)
 /* Xen: a domain cannot acquire its own resources. */
 TEST_F(privcmd, resource_of_own_domain_is_eperm)
 {
-	XEN_ONLY();
+	XEN_ONLY(NO_FOREIGN_FRAMES);
 	EXPECT_EQ(-EPERM, resource(self->fd, 0, XENMEM_resource_grant_table,
 				   XENMEM_resource_grant_table_id_shared, 0, 0,
 				   NULL, NULL));
@@ -236,7 +233,7 @@ TEST_F(privcmd, resource_of_own_domain_is_eperm)
 
 TEST_F(privcmd, resource_of_missing_domain_is_esrch)
 {
-	XEN_ONLY();
+	XEN_ONLY(NO_FOREIGN_FRAMES);
 	EXPECT_EQ(-ESRCH, resource(self->fd, NO_SUCH_DOMAIN,
 				   XENMEM_resource_grant_table, 0, 0, 0, NULL,
 				   NULL));
@@ -247,7 +244,7 @@ TEST_F(privcmd, resource_outside_privcmd_mapping_is_einval)
 	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	XEN_ONLY();
+	XEN_ONLY(NO_FOREIGN_FRAMES);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(-EINVAL, resource(self->fd, 0, XENMEM_resource_grant_table,
 				    0, 0, 1, p, NULL));
@@ -259,7 +256,7 @@ TEST_F(privcmd, resource_larger_than_mapping_is_einval)
 {
 	void *p;
 
-	XEN_ONLY();
+	XEN_ONLY(NO_FOREIGN_FRAMES);
 	if (c_driver())
 		SKIP(return, "the C driver does not check the VMA's end");
 	p = map_device(self->fd, 1);
@@ -340,7 +337,7 @@ TEST_F(privcmd, batch_outside_privcmd_mapping_is_einval)
 	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	XEN_ONLY();
+	XEN_ONLY(NO_FOREIGN_FRAMES);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(-EINVAL, batch_v2(self->fd, 0, p, arr, err, 1));
 	munmap(p, PAGE);
@@ -353,7 +350,7 @@ TEST_F(privcmd, first_batch_covers_whole_mapping)
 	int err[2];
 	char *p;
 
-	XEN_ONLY();
+	XEN_ONLY(NO_FOREIGN_FRAMES);
 	p = map_device(self->fd, 2);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(-EINVAL, batch_v2(self->fd, 0, p, arr, err, 1));
@@ -376,7 +373,7 @@ TEST_F(privcmd, bad_frames_are_reported_per_frame)
 	int pv = guest_type_is("PV");
 	char *p;
 
-	XEN_ONLY();
+	XEN_ONLY(NO_FOREIGN_FRAMES);
 	p = map_device(self->fd, 2);
 	ASSERT_NE(MAP_FAILED, p);
 	arr[0] = arr[1] = bad;

@@ -23,35 +23,6 @@
 
 #define KMEMLEAK "/sys/kernel/debug/kmemleak"
 
-static int load(const char *name)
-{
-	const char *dir = getenv("PRIVCMD_MODULES") ?: "/modules";
-	char path[PATH_MAX];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return ret;
-}
-
-static int unload(const char *name)
-{
-	return syscall(SYS_delete_module, name, O_NONBLOCK);
-}
-
-static int loaded(const char *name)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/sys/module/%s", name);
-	return stat(path, &st) == 0;
-}
-
 /* The driver under test: its module's name and its file's. */
 static const char *driver(void)
 {
@@ -78,7 +49,7 @@ static void kmemleak_clear(void)
 TEST(load_unload_ten_times)
 {
 	const char *name = driver(), *file = driver_file();
-	int stub = loaded("xen_stub");
+	int stub = module_loaded("xen_stub");
 	struct stat st;
 	int i;
 
@@ -87,13 +58,13 @@ TEST(load_unload_ten_times)
 	for (i = 0; i < 10; i++) {
 		int fd;
 
-		ASSERT_EQ(0, unload(name)) TH_LOG("cycle %d: %m", i);
+		ASSERT_EQ(0, unload_module(name)) TH_LOG("cycle %d: %m", i);
 		EXPECT_EQ(-1, stat(PRIVCMD_PATH, &st));
 		if (stub) {
-			ASSERT_EQ(0, unload("xen_stub")) TH_LOG("cycle %d: %m", i);
-			ASSERT_EQ(0, load("xen_stub")) TH_LOG("cycle %d: %m", i);
+			ASSERT_EQ(0, unload_module("xen_stub")) TH_LOG("cycle %d: %m", i);
+			ASSERT_EQ(0, load_module("xen_stub", "")) TH_LOG("cycle %d: %m", i);
 		}
-		ASSERT_EQ(0, load(file)) TH_LOG("cycle %d: %m", i);
+		ASSERT_EQ(0, load_module(file, "")) TH_LOG("cycle %d: %m", i);
 		fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fd) TH_LOG("cycle %d: %m", i);
 		/* xen_version(XENVER_version): the page works after each load. */
@@ -105,25 +76,25 @@ TEST(load_unload_ten_times)
 
 TEST(driver_without_hypervisor_is_enodev)
 {
-	if (!loaded("xen_stub"))
+	if (!module_loaded("xen_stub"))
 		SKIP(return, "on Xen there is always a hypervisor");
-	ASSERT_EQ(0, unload("rust_privcmd"));
-	ASSERT_EQ(0, unload("xen_stub"));
-	EXPECT_EQ(-1, load("rust_privcmd"));
+	ASSERT_EQ(0, unload_module("rust_privcmd"));
+	ASSERT_EQ(0, unload_module("xen_stub"));
+	EXPECT_EQ(-1, load_module("rust_privcmd", ""));
 	EXPECT_EQ(ENODEV, errno);
-	EXPECT_FALSE(loaded("rust_privcmd"));
-	ASSERT_EQ(0, load("xen_stub"));
-	ASSERT_EQ(0, load("rust_privcmd"));
+	EXPECT_FALSE(module_loaded("rust_privcmd"));
+	ASSERT_EQ(0, load_module("xen_stub", ""));
+	ASSERT_EQ(0, load_module("rust_privcmd", ""));
 }
 
 TEST(stub_is_pinned_while_driver_is_loaded)
 {
-	if (!loaded("xen_stub"))
+	if (!module_loaded("xen_stub"))
 		SKIP(return, "the stub is not loaded under Xen");
-	ASSERT_TRUE(loaded("rust_privcmd"));
-	EXPECT_EQ(-1, unload("xen_stub"));
+	ASSERT_TRUE(module_loaded("rust_privcmd"));
+	EXPECT_EQ(-1, unload_module("xen_stub"));
 	EXPECT_EQ(EWOULDBLOCK, errno);
-	EXPECT_TRUE(loaded("xen_stub"));
+	EXPECT_TRUE(module_loaded("xen_stub"));
 }
 
 TEST(driver_is_pinned_while_open)
@@ -131,7 +102,7 @@ TEST(driver_is_pinned_while_open)
 	int fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, unload(driver()));
+	EXPECT_EQ(-1, unload_module(driver()));
 	EXPECT_EQ(EWOULDBLOCK, errno);
 	close(fd);
 }

@@ -9,11 +9,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <xen/xen.h>
@@ -52,10 +55,19 @@ struct privcmd_pcidev_get_gsi {
 /* Entries in a 4 KiB hypercall page: hypercall numbers beyond are ENOSYS. */
 #define HYPERCALL_PAGE_ENTRIES 128
 
+/* Whether the module name is loaded. */
+static inline int module_loaded(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
+}
+
 /* Whether the hypervisor is the in-tree stub rather than Xen. */
 static inline int on_stub(void)
 {
-	return access("/sys/module/xen_stub", F_OK) == 0;
+	return module_loaded("xen_stub");
 }
 
 /* Whether dom0 is a Xen guest of this kind ("PV", "PVH"). */
@@ -72,10 +84,50 @@ static inline int guest_type_is(const char *want)
 	return !strncmp(kind, want, strlen(want)) && kind[strlen(want)] == '\n';
 }
 
+/*
+ * Tests that only one hypervisor can answer (kselftest harness SKIP): what
+ * only Xen has, and the stub's own model, which under Xen would act on
+ * dom0 itself.
+ */
+#define XEN_ONLY(why) do {						\
+	if (on_stub())							\
+		SKIP(return, why);					\
+} while (0)
+
+#define STUB_ONLY() do {						\
+	if (!on_stub())							\
+		SKIP(return, "needs the hypervisor stub, not Xen");	\
+} while (0)
+
+/*
+ * Loads the module <file>.ko with params from $PRIVCMD_MODULES (default
+ * /modules, where the test guests keep them); 0 or -1 with errno set.
+ */
+static inline int load_module(const char *file, const char *params)
+{
+	const char *dir = getenv("PRIVCMD_MODULES") ?: "/modules";
+	char path[PATH_MAX];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s.ko", dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	close(fd);
+	return ret;
+}
+
+/* Unloads the module name, without waiting for its users. */
+static inline int unload_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK);
+}
+
 /* Whether /dev/xen/privcmd is Linux's C driver (compared with ours under Xen). */
 static inline int c_driver(void)
 {
-	return access("/sys/module/xen_privcmd", F_OK) == 0;
+	return module_loaded("xen_privcmd");
 }
 
 static inline long privcmd_hypercall(int fd, uint64_t op, uint64_t a0,
