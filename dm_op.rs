@@ -29,7 +29,7 @@ use crate::{
 };
 
 /// `__HYPERVISOR_dm_op`.
-const HYPERVISOR_DM_OP: u64 = 41;
+pub(crate) const HYPERVISOR_DM_OP: u64 = 41;
 
 /// The limits, from the module parameters of the same names.
 pub(crate) struct Limits {

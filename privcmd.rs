@@ -25,6 +25,7 @@ use kernel::{
 mod dm_op;
 mod hypercall;
 mod hypercall_buf;
+mod irqfd;
 mod mmap_batch;
 mod mmap_resource;
 mod pcidev;
@@ -101,6 +102,7 @@ struct PrivcmdModule {
     _dev: MiscDeviceRegistration<PrivcmdFile>,
     #[pin]
     _buf_dev: MiscDeviceRegistration<HypercallBufFile>,
+    _irqfds: irqfd::IrqfdRegistration,
     _page: PagePublication,
 }
 
@@ -111,6 +113,11 @@ impl kernel::InPlaceModule for PrivcmdModule {
         unsafe { PAGE.init() };
         // SAFETY: As above: once per load, before any mapping ioctl.
         unsafe { vma::MAP_LOCK.init() };
+        // SAFETY: As above: once per load, before any irqfd ioctl.
+        unsafe {
+            irqfd::IRQFDS.init();
+            irqfd::ASSIGN_LOCK.init();
+        }
         try_pin_init!(Self {
             _page: {
                 let page = HypercallPage::setup()?;
@@ -118,6 +125,7 @@ impl kernel::InPlaceModule for PrivcmdModule {
                 bench(&page)?;
                 PagePublication::new(page)?
             },
+            _irqfds: irqfd::IrqfdRegistration::new()?,
             _dev <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"xen/privcmd",
             }),
@@ -274,10 +282,13 @@ impl MiscDevice for PrivcmdFile {
                 mmap_batch::mmap_batch(&me.page, me.domid.load(Relaxed), arg, 2)
             }
             IOCTL_PRIVCMD_MMAP => mmap_batch::mmap(&me.page, me.domid.load(Relaxed), arg),
+            IOCTL_PRIVCMD_IRQFD => {
+                irqfd::irqfd(&me.page, me.domid.load(Relaxed), UserPtr::from_addr(arg))
+            }
             // Known to the UAPI, not implemented yet: userspace libraries
             // read ENOTTY as "not supported" and fall back, as with an
             // older C driver.
-            IOCTL_PRIVCMD_IRQFD | IOCTL_PRIVCMD_IOEVENTFD => Err(ENOTTY),
+            IOCTL_PRIVCMD_IOEVENTFD => Err(ENOTTY),
             _ => Err(ENOTTY),
         }
     }

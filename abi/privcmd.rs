@@ -156,14 +156,26 @@ pub(crate) struct XenMemAcquireResource {
 }
 
 #[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct PrivcmdIrqfd {
-    dm_op: u64,
-    size: u32,
-    fd: u32,
-    flags: u32,
-    dom: u16,
+    /// User address of the `struct xen_dm_op` to issue on each signal.
+    pub(crate) dm_op: u64,
+    /// Its size in bytes.
+    pub(crate) size: u32,
+    /// The eventfd.
+    pub(crate) fd: u32,
+    /// `PRIVCMD_IRQFD_FLAG_DEASSIGN` or 0.
+    pub(crate) flags: u32,
+    /// The guest's domain.
+    pub(crate) dom: u16,
     pad: [u8; 2],
 }
+
+// SAFETY: `repr(C)`, integers only, no padding: every bit pattern is valid.
+unsafe impl FromBytes for PrivcmdIrqfd {}
+
+/// `PRIVCMD_IRQFD_FLAG_DEASSIGN`: end the irqfd of the eventfd instead.
+pub(crate) const PRIVCMD_IRQFD_FLAG_DEASSIGN: u32 = 1;
 
 /// `struct privcmd_ioeventfd`, for its size in the ioctl number.
 #[repr(C)]

@@ -86,6 +86,7 @@ cp "$ub/hypercall_test" "$root/tests/20-hypercall_test"
 cp "$ub/hypercall_buf_test" "$root/tests/25-hypercall_buf_test"
 cp "$ub/device_model_test" "$root/tests/27-device_model_test"
 cp "$ub/mmap_test" "$root/tests/28-mmap_test"
+cp "$ub/eventfd_test" "$root/tests/29-eventfd_test"
 cp "$top/userspace-test/target/x86_64-unknown-linux-gnu/release/privcmd-check" \
 	"$root/tests/30-privcmd-check"
 cp "$ub/module_test" "$root/tests/80-module_test"
@@ -154,7 +155,7 @@ else
 		-initrd "$work/initrd.gz" -append "console=ttyS0 $cmdline")
 fi
 timeout --foreground "$timeout" qemu-system-x86_64 \
-	-accel tcg -smp 2 -m 1024 "${boot[@]}" \
+	-accel "${PRIVCMD_QEMU_ACCEL:-tcg}" -smp 2 -m 1024 "${boot[@]}" \
 	-nographic -no-reboot </dev/null 2>&1 | tr -d '\r' | tee "$log" |
 	sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/!p' | console_filter || true
 qemu_status=${PIPESTATUS[0]}

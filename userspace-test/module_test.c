@@ -2,7 +2,8 @@
 /*
  * Loading and unloading the driver (and the hypervisor stub under it):
  * ten cycles in a row, the device coming and going with the module, the
- * stub pinned while the driver uses it, and no leak reported by kmemleak.
+ * stub pinned while the driver uses it, irqfds ended by the unload, and
+ * no leak reported by kmemleak.
  * Under Xen (no stub loaded) only the driver is cycled: ours, or Linux's C
  * driver when that is the one loaded (the side-by-side comparison).
  *
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -105,6 +107,42 @@ TEST(driver_is_pinned_while_open)
 	EXPECT_EQ(-1, unload_module(driver()));
 	EXPECT_EQ(EWOULDBLOCK, errno);
 	close(fd);
+}
+
+/*
+ * An irqfd outlives its privcmd file but not the module: unloading ends it,
+ * and its eventfd, still open, is an ordinary eventfd again.
+ */
+TEST(unload_ends_irqfds)
+{
+	const char *name = driver(), *file = driver_file();
+	int stub = module_loaded("xen_stub");
+	char op[16] = { 0 };
+	struct privcmd_irqfd req = {
+		.dm_op = (uintptr_t)op,
+		.size = sizeof(op),
+		.dom = 0x7000,
+	};
+	uint64_t count = 0;
+	int fd, efd;
+
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	req.fd = efd;
+	fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, IOCTL_PRIVCMD_IRQFD, &req));
+	close(fd);
+	ASSERT_EQ(0, unload_module(name));
+	count = 2;
+	ASSERT_EQ(sizeof(count), write(efd, &count, sizeof(count)));
+	count = 0;
+	EXPECT_EQ(sizeof(count), read(efd, &count, sizeof(count)));
+	EXPECT_EQ(2, count);
+	close(efd);
+	if (stub)
+		ASSERT_TRUE(module_loaded("xen_stub"));
+	ASSERT_EQ(0, load_module(file, ""));
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -50,6 +51,38 @@ struct privcmd_pcidev_get_gsi {
 
 #define IOCTL_PRIVCMD_PCIDEV_GET_GSI \
 	_IOC(_IOC_NONE, 'P', 10, sizeof(struct privcmd_pcidev_get_gsi))
+#endif
+
+/* Also newer than Xen 4.17's copy: the eventfd ioctls. */
+#ifndef IOCTL_PRIVCMD_IRQFD
+#define PRIVCMD_IRQFD_FLAG_DEASSIGN (1 << 0)
+
+struct privcmd_irqfd {
+	uint64_t dm_op;
+	uint32_t size;
+	uint32_t fd;
+	uint32_t flags;
+	domid_t dom;
+	uint8_t pad[2];
+};
+
+#define PRIVCMD_IOEVENTFD_FLAG_DEASSIGN (1 << 0)
+
+struct privcmd_ioeventfd {
+	uint64_t ioreq;
+	uint64_t ports;
+	uint64_t addr;
+	uint32_t addr_len;
+	uint32_t event_fd;
+	uint32_t vcpus;
+	uint32_t vq;
+	uint32_t flags;
+	domid_t dom;
+	uint8_t pad[2];
+};
+
+#define IOCTL_PRIVCMD_IRQFD _IOW('P', 8, struct privcmd_irqfd)
+#define IOCTL_PRIVCMD_IOEVENTFD _IOW('P', 9, struct privcmd_ioeventfd)
 #endif
 
 /* Entries in a 4 KiB hypercall page: hypercall numbers beyond are ENOSYS. */
@@ -122,6 +155,23 @@ static inline int load_module(const char *file, const char *params)
 static inline int unload_module(const char *name)
 {
 	return syscall(SYS_delete_module, name, O_NONBLOCK);
+}
+
+/* Lines of the kernel log that contain needle. */
+static inline int kernel_log_count(const char *needle)
+{
+	static char buf[1 << 20];
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, sizeof(buf) - 1);
+	char *line, *save;
+	int count = 0;
+
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		count += strstr(line, needle) != NULL;
+	return count;
 }
 
 /* Whether /dev/xen/privcmd is Linux's C driver (compared with ours under Xen). */
