@@ -343,16 +343,7 @@ impl HypercallPage {
     /// hypervisor may read and write user memory named by `args`: the call
     /// runs with SMAP's access check lifted, as Linux's C driver does.
     pub(crate) fn call(&self, op: u64, args: [u64; 5]) -> Result<i64> {
-        let op = usize::try_from(op)
-            .ok()
-            .filter(|&op| op < NR_ENTRIES)
-            .ok_or(ENOSYS)?;
-        if op == HYPERVISOR_IRET {
-            return Err(ENOSYS);
-        }
-        let table = addr_of!(privcmd_hypercall_trampolines) as usize;
-        let target = table + op * TRAMPOLINE_SIZE;
-
+        let target = Self::trampoline(op)?;
         preemptible_hcall(true);
         // SAFETY: By the type invariant the page is filled, so `target`
         // (trampoline `op`, which jumps to entry `op`) follows the Xen
@@ -361,6 +352,28 @@ impl HypercallPage {
         let ret = unsafe { call_trampoline(target, args) };
         preemptible_hcall(false);
         Ok(ret)
+    }
+
+    /// As [`Self::call`], from an interrupt handler: the call is not marked
+    /// preemptible (the kernel's event upcall has put that mark aside for
+    /// the handler's duration).
+    pub(crate) fn call_in_irq(&self, op: u64, args: [u64; 5]) -> Result<i64> {
+        let target = Self::trampoline(op)?;
+        // SAFETY: As in `call`.
+        Ok(unsafe { call_trampoline(target, args) })
+    }
+
+    /// The address of the trampoline of hypercall `op`.
+    fn trampoline(op: u64) -> Result<usize> {
+        let op = usize::try_from(op)
+            .ok()
+            .filter(|&op| op < NR_ENTRIES)
+            .ok_or(ENOSYS)?;
+        if op == HYPERVISOR_IRET {
+            return Err(ENOSYS);
+        }
+        let table = addr_of!(privcmd_hypercall_trampolines) as usize;
+        Ok(table + op * TRAMPOLINE_SIZE)
     }
 }
 

@@ -25,10 +25,9 @@
 //! an eventfd already assigned; to deassign, `EBADF` or `EINVAL` for the
 //! eventfd, and success whether or not it was assigned.
 //!
-//! The kernel has no Rust abstraction for eventfds, custom wait-queue
-//! entries or a module's own workqueue yet; the small wrappers here
-//! ([`EventfdCtx`], [`CleanupQueue`], the `wait`/`table` fields) could give
-//! way to one.
+//! The kernel has no Rust abstraction for custom wait-queue entries or a
+//! module's own workqueue yet; the small wrappers here ([`CleanupQueue`],
+//! the `wait`/`table` fields) could give way to one.
 
 use core::{
     ffi::{c_int, c_uint, c_void},
@@ -37,7 +36,6 @@ use core::{
 };
 use kernel::{
     bindings, container_of,
-    error::from_err_ptr,
     fs::LocalFile,
     list::{impl_list_arc_safe, impl_list_item, List, ListArc, ListLinks},
     new_work,
@@ -53,6 +51,7 @@ use kernel::{
 
 use crate::{
     dm_op::HYPERVISOR_DM_OP,
+    eventfd::EventfdCtx,
     hypercall::HypercallPage,
     uapi::{PrivcmdIrqfd, XenDmOpBuf, PRIVCMD_IRQFD_FLAG_DEASSIGN},
     DOMID_INVALID,
@@ -64,45 +63,6 @@ const EPOLLIN: u32 = 0x1;
 const EPOLLHUP: u32 = 0x10;
 /// What `vfs_poll` reports for a file without a `poll` operation.
 const DEFAULT_POLLMASK: u32 = 0x1 | 0x4 | 0x40 | 0x100;
-
-/// A reference to an eventfd's context, put when dropped.
-struct EventfdCtx(NonNull<bindings::eventfd_ctx>);
-
-// SAFETY: An eventfd context is reference-counted and its operations lock
-// internally; the reference may be used and put from any thread.
-unsafe impl Send for EventfdCtx {}
-// SAFETY: As above: shared use from several threads is what it is for.
-unsafe impl Sync for EventfdCtx {}
-
-impl EventfdCtx {
-    /// The context of the eventfd open as `fd`: `EBADF` for no file,
-    /// `EINVAL` for a file that is no eventfd.
-    fn from_fd(fd: u32) -> Result<Self> {
-        // SAFETY: `eventfd_ctx_fdget` takes any number and returns a
-        // referenced context or an error pointer.  The descriptor is an
-        // `int` to it, as to the C driver, which passes the `__u32` on.
-        let ctx = from_err_ptr(unsafe { bindings::eventfd_ctx_fdget(fd as c_int) })?;
-        Ok(Self(NonNull::new(ctx).ok_or(EINVAL)?))
-    }
-
-    /// The context of the eventfd `file`, or `EINVAL`.
-    fn from_file(file: &LocalFile) -> Result<Self> {
-        // SAFETY: `file` is a valid, referenced file for the call.
-        let ctx = from_err_ptr(unsafe { bindings::eventfd_ctx_fileget(file.as_ptr()) })?;
-        Ok(Self(NonNull::new(ctx).ok_or(EINVAL)?))
-    }
-
-    fn as_ptr(&self) -> *mut bindings::eventfd_ctx {
-        self.0.as_ptr()
-    }
-}
-
-impl Drop for EventfdCtx {
-    fn drop(&mut self) {
-        // SAFETY: `self` holds one reference to the context.
-        unsafe { bindings::eventfd_ctx_put(self.as_ptr()) };
-    }
-}
 
 /// A workqueue of the module's own, destroyed (after what it holds has
 /// run) when dropped.

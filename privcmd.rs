@@ -23,8 +23,10 @@ use kernel::{
 };
 
 mod dm_op;
+mod eventfd;
 mod hypercall;
 mod hypercall_buf;
+mod ioeventfd;
 mod irqfd;
 mod mmap_batch;
 mod mmap_resource;
@@ -103,6 +105,7 @@ struct PrivcmdModule {
     #[pin]
     _buf_dev: MiscDeviceRegistration<HypercallBufFile>,
     _irqfds: irqfd::IrqfdRegistration,
+    _ioeventfds: ioeventfd::IoeventfdRegistration,
     _page: PagePublication,
 }
 
@@ -117,6 +120,8 @@ impl kernel::InPlaceModule for PrivcmdModule {
         unsafe {
             irqfd::IRQFDS.init();
             irqfd::ASSIGN_LOCK.init();
+            ioeventfd::IOREQS.init();
+            ioeventfd::ASSIGN_LOCK.init();
         }
         try_pin_init!(Self {
             _page: {
@@ -126,6 +131,7 @@ impl kernel::InPlaceModule for PrivcmdModule {
                 PagePublication::new(page)?
             },
             _irqfds: irqfd::IrqfdRegistration::new()?,
+            _ioeventfds: ioeventfd::IoeventfdRegistration,
             _dev <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"xen/privcmd",
             }),
@@ -288,7 +294,9 @@ impl MiscDevice for PrivcmdFile {
             // Known to the UAPI, not implemented yet: userspace libraries
             // read ENOTTY as "not supported" and fall back, as with an
             // older C driver.
-            IOCTL_PRIVCMD_IOEVENTFD => Err(ENOTTY),
+            IOCTL_PRIVCMD_IOEVENTFD => {
+                ioeventfd::ioeventfd(&me.page, me.domid.load(Relaxed), UserPtr::from_addr(arg))
+            }
             _ => Err(ENOTTY),
         }
     }

@@ -273,6 +273,48 @@ impl<'a> PrivcmdVma<'a> {
         Ok(pfns)
     }
 
+    /// The kernel addresses of `count` slots of `size` bytes, one after the
+    /// other from the start of the page at `addr`, in the frames mapped in
+    /// this (auto-translated dom0's) VMA, and which frames those are (the
+    /// identity [`crate::ioeventfd::pages_gone`] is told when they go).
+    /// `EFAULT` if nothing is mapped here through frames the kernel can
+    /// address (a PV dom0's mappings), `EINVAL` if the slots run past the
+    /// VMA.
+    pub(crate) fn slots(
+        &self,
+        addr: usize,
+        count: usize,
+        size: usize,
+    ) -> Result<(usize, KVec<*mut u8>)> {
+        let pages = self.balloon_pages();
+        if pages.is_null() {
+            return Err(EFAULT);
+        }
+        let first = (addr - self.start()) & kernel::page::PAGE_MASK;
+        let len = count.checked_mul(size).ok_or(EINVAL)?;
+        if first + len > self.end() - self.start() {
+            return Err(EINVAL);
+        }
+        let mut slots = KVec::with_capacity(count, GFP_KERNEL)?;
+        for i in 0..count {
+            let offset = first + i * size;
+            // SAFETY: `pages` has one entry per page of the VMA (see
+            // `BalloonPages`), and `offset` is inside the VMA.
+            let page = unsafe { *pages.add(offset >> kernel::page::PAGE_SHIFT) };
+            // SAFETY: `page` is a `struct page` of the vmemmap array, whose
+            // frame the kernel maps at `page_offset_base` plus its address.
+            let virt = unsafe {
+                let pfn = page.offset_from(bindings::vmemmap_base as *mut bindings::page) as usize;
+                bindings::page_offset_base + (pfn << kernel::page::PAGE_SHIFT)
+            };
+            slots.push(
+                (virt + (offset & !kernel::page::PAGE_MASK)) as *mut u8,
+                GFP_KERNEL,
+            )?;
+        }
+        Ok((pages as usize, slots))
+    }
+
     /// The guest frames lent to an auto-translated dom0's VMA, if any.
     fn balloon_pages(&self) -> *mut *mut bindings::page {
         let private = self.private();
@@ -471,6 +513,8 @@ unsafe extern "C" fn close(vma: *mut bindings::vm_area_struct) {
     }
     // SAFETY: The VMA is valid, and the mm locked for it, for this call.
     let area = unsafe { VmaRef::from_raw(vma) };
+    // Nothing reads them any more once this returns.
+    crate::ioeventfd::pages_gone(private as usize);
     // Its size is the one it had when claimed: it can neither grow nor split.
     let nr = (area.end() - area.start()) >> kernel::page::PAGE_SHIFT;
     // SAFETY: Set by `claim_translated` from `BalloonPages::into_raw` of

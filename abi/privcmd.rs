@@ -177,20 +177,39 @@ unsafe impl FromBytes for PrivcmdIrqfd {}
 /// `PRIVCMD_IRQFD_FLAG_DEASSIGN`: end the irqfd of the eventfd instead.
 pub(crate) const PRIVCMD_IRQFD_FLAG_DEASSIGN: u32 = 1;
 
-/// `struct privcmd_ioeventfd`, for its size in the ioctl number.
+/// `struct privcmd_ioeventfd`: signal the eventfd `event_fd` when a vCPU
+/// of `dom` writes virtqueue `vq`'s number to the `QueueNotify` register
+/// of the virtio-mmio device at `addr`, as read from the ioreq pages mapped
+/// at `ioreq`, with per-vCPU event channels listed at `ports`.
 #[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct PrivcmdIoeventfd {
-    ioreq: u64,
-    ports: u64,
-    addr: u64,
-    addr_len: u32,
-    event_fd: u32,
-    vcpus: u32,
-    vq: u32,
-    flags: u32,
-    dom: u16,
+    /// User address of the ioreq server's mapped request pages.
+    pub(crate) ioreq: u64,
+    /// User address of `vcpus` event channel ports (`__u32`).
+    pub(crate) ports: u64,
+    /// Guest physical address of the virtio-mmio device.
+    pub(crate) addr: u64,
+    /// Width of the notification write: 1, 2, 4 or 8.
+    pub(crate) addr_len: u32,
+    /// The eventfd.
+    pub(crate) event_fd: u32,
+    /// The guest's vCPUs.
+    pub(crate) vcpus: u32,
+    /// The virtqueue.
+    pub(crate) vq: u32,
+    /// `PRIVCMD_IOEVENTFD_FLAG_DEASSIGN` or 0.
+    pub(crate) flags: u32,
+    /// The guest's domain.
+    pub(crate) dom: u16,
     pad: [u8; 2],
 }
+
+// SAFETY: `repr(C)`, integers only, no padding: every bit pattern is valid.
+unsafe impl FromBytes for PrivcmdIoeventfd {}
+
+/// `PRIVCMD_IOEVENTFD_FLAG_DEASSIGN`: remove the eventfd instead.
+pub(crate) const PRIVCMD_IOEVENTFD_FLAG_DEASSIGN: u32 = 1;
 
 /// `struct privcmd_pcidev_get_gsi`: PCI device `sbdf`, and its GSI written
 /// back.

@@ -2,7 +2,9 @@
 /*
  * The eventfd ioctls of a virtio backend in dom0: IOCTL_PRIVCMD_IRQFD,
  * which turns each signal of an eventfd into a dm_op that raises the
- * guest's interrupt.
+ * guest's interrupt, and IOCTL_PRIVCMD_IOEVENTFD, which signals an eventfd
+ * when a guest vCPU's request (in an ioreq server's pages) notifies a
+ * virtqueue.
  *
  * The driver's checks come first, with the C driver's errno values and in
  * its order.  Then what an irqfd does, seen from userspace: a signal of an
@@ -11,6 +13,12 @@
  * The dm_ops name a domain that does not exist, so Xen refuses them
  * (ESRCH) and no guest is touched; the stub has no dm_op (ENOSYS), which
  * shows the same path.
+ *
+ * An ioeventfd is shown at work in an auto-translated (PVH) dom0 without a
+ * guest that runs: a domain is created only to lend a frame (its grant
+ * table, mapped as a resource) for the request slot, which the test fills
+ * as Xen would; an event channel that dom0 binds to itself stands for the
+ * vCPU's.  The driver claims the request, signals the eventfd and answers.
  */
 #include <poll.h>
 #include <stdio.h>
@@ -20,7 +28,10 @@
 #include "kselftest_harness.h"
 #include "privcmd_test.h"
 
+#include <xen/domctl.h>
+#include <xen/event_channel.h>
 #include <xen/hvm/dm_op.h>
+#include <xen/hvm/ioreq.h>
 
 /* Domains that do not exist (domUs start at 1), one per test that logs. */
 #define NO_SUCH_DOMAIN 0x7000
@@ -257,6 +268,269 @@ TEST_F(irqfd, irqfd_outlives_the_privcmd_file)
 	signal_eventfd(self->efd, 1);
 	EXPECT_EQ(0, take(self->efd));
 	EXPECT_EQ(0, deassign(self->fd, self->efd, dom));
+}
+
+/* ---- IOCTL_PRIVCMD_IOEVENTFD ---- */
+
+/* A virtio-mmio device's address, and its QueueNotify register. */
+#define DEVICE_ADDR 0xfe000000ULL
+#define QUEUE_NOTIFY 0x50
+
+FIXTURE(ioeventfd) {
+	int fd;
+	int efd;
+	uint32_t ports[2];
+	struct privcmd_ioeventfd req;
+};
+
+FIXTURE_SETUP(ioeventfd)
+{
+	self->fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd);
+	self->ports[0] = self->ports[1] = 0;
+	memset(&self->req, 0, sizeof(self->req));
+	/* Nothing is mapped at the top page of user space. */
+	self->req.ioreq = 0x7ffffffff000ULL;
+	self->req.ports = (uintptr_t)self->ports;
+	self->req.addr = DEVICE_ADDR;
+	self->req.addr_len = 4;
+	self->req.event_fd = self->efd;
+	self->req.vcpus = 1;
+	self->req.vq = 1;
+	self->req.dom = NO_SUCH_DOMAIN;
+}
+
+FIXTURE_TEARDOWN(ioeventfd)
+{
+	close(self->efd);
+	close(self->fd);
+}
+
+static int ioeventfd(int fd, const struct privcmd_ioeventfd *req)
+{
+	return ioctl(fd, IOCTL_PRIVCMD_IOEVENTFD, req) == -1 ? -errno : 0;
+}
+
+static int ioeventfd_deassign(int fd, struct privcmd_ioeventfd req)
+{
+	req.flags = PRIVCMD_IOEVENTFD_FLAG_DEASSIGN;
+	return ioeventfd(fd, &req);
+}
+
+TEST_F(ioeventfd, null_argument_is_efault)
+{
+	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_IOEVENTFD, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(ioeventfd, unknown_flags_are_einval)
+{
+	self->req.flags = 2;
+	EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req));
+}
+
+TEST_F(ioeventfd, restricted_file_names_only_its_domain)
+{
+	domid_t dom = NO_SUCH_DOMAIN + 1;
+
+	ASSERT_EQ(0, ioctl(self->fd, IOCTL_PRIVCMD_RESTRICT, &dom));
+	EXPECT_EQ(-EPERM, ioeventfd(self->fd, &self->req));
+	EXPECT_EQ(-EPERM, ioeventfd_deassign(self->fd, self->req));
+}
+
+TEST_F(ioeventfd, address_range_that_wraps_is_einval)
+{
+	self->req.addr = ~0ULL - 2;
+	EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req));
+}
+
+TEST_F(ioeventfd, width_other_than_1_2_4_8_is_einval)
+{
+	static const uint32_t bad[] = { 0, 3, 5, 16, 0x80000004 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		self->req.addr_len = bad[i];
+		EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req))
+			TH_LOG("width %u", bad[i]);
+	}
+}
+
+TEST_F(ioeventfd, no_or_too_many_vcpus_is_einval)
+{
+	self->req.vcpus = 0;
+	EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req));
+	self->req.vcpus = 4097;
+	EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req));
+	/* All before the eventfd is looked at. */
+	self->req.event_fd = -1;
+	EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req));
+}
+
+TEST_F(ioeventfd, bad_eventfd_is_ebadf_or_einval)
+{
+	self->req.event_fd = -1;
+	EXPECT_EQ(-EBADF, ioeventfd(self->fd, &self->req));
+	EXPECT_EQ(-EBADF, ioeventfd_deassign(self->fd, self->req));
+	self->req.event_fd = self->fd;
+	EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req));
+	EXPECT_EQ(-EINVAL, ioeventfd_deassign(self->fd, self->req));
+}
+
+TEST_F(ioeventfd, no_request_pages_mapped_is_efault)
+{
+	EXPECT_EQ(-EFAULT, ioeventfd(self->fd, &self->req));
+	/* Nor is the port list readable. */
+	self->req.ports = 0;
+	EXPECT_EQ(-EFAULT, ioeventfd(self->fd, &self->req));
+}
+
+/*
+ * Memory that holds no request pages: an anonymous mapping, a privcmd
+ * mapping not filled yet, and on a PV dom0 a filled one, whose foreign
+ * frames the kernel cannot address.  Linux's C driver takes the VMA's
+ * private data for a page array in each case and dereferences it.
+ */
+TEST_F(ioeventfd, memory_without_request_pages_is_efault)
+{
+	char *anon = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *dev = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, 0);
+
+	if (c_driver())
+		SKIP(return, "the C driver dereferences such a VMA's private data");
+	ASSERT_NE(MAP_FAILED, anon);
+	ASSERT_NE(MAP_FAILED, dev);
+	self->req.ioreq = (uintptr_t)anon;
+	EXPECT_EQ(-EFAULT, ioeventfd(self->fd, &self->req));
+	self->req.ioreq = (uintptr_t)dev;
+	EXPECT_EQ(-EFAULT, ioeventfd(self->fd, &self->req));
+	munmap(anon, 4096);
+	munmap(dev, 4096);
+}
+
+TEST_F(ioeventfd, deassigning_what_is_not_assigned_is_enodev)
+{
+	EXPECT_EQ(-ENODEV, ioeventfd_deassign(self->fd, self->req));
+}
+
+/* Event channel and domain control through the privcmd hypercall. */
+static long evtchn_op(int fd, int cmd, void *arg)
+{
+	return hcall(fd, __HYPERVISOR_event_channel_op, cmd, (uintptr_t)arg, 0);
+}
+
+static long domctl(int fd, struct xen_domctl *d)
+{
+	d->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+	return hcall(fd, __HYPERVISOR_domctl, (uintptr_t)d, 0, 0);
+}
+
+/* A PV domain that never runs, with one grant table frame; 0 on failure. */
+static domid_t create_domain(int fd)
+{
+	struct xen_domctl d = { .cmd = XEN_DOMCTL_createdomain };
+
+	d.u.createdomain.max_vcpus = 1;
+	d.u.createdomain.max_grant_frames = 1;
+	d.u.createdomain.max_maptrack_frames = 1;
+	d.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
+	return domctl(fd, &d) ? 0 : d.domain;
+}
+
+static void destroy_domain(int fd, domid_t dom)
+{
+	struct xen_domctl d = { .cmd = XEN_DOMCTL_destroydomain, .domain = dom };
+	long rc;
+
+	do
+		rc = domctl(fd, &d);
+	while (rc == -ERESTART);
+}
+
+TEST_F(ioeventfd, vcpu_notification_signals_the_eventfd)
+{
+	struct evtchn_alloc_unbound unbound = {
+		.dom = DOMID_SELF, .remote_dom = 0,
+	};
+	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
+	struct evtchn_send send;
+	struct evtchn_close close_port;
+	struct privcmd_mmap_resource res = {
+		.type = XENMEM_resource_grant_table,
+		.id = XENMEM_resource_grant_table_id_shared,
+		.num = 1,
+	};
+	volatile struct ioreq *slot;
+	uint64_t count = 0;
+	domid_t dom;
+	char *page;
+	int i;
+
+	XEN_ONLY("the stub has no event channels");
+	if (guest_type_is("PV"))
+		SKIP(return, "a PV dom0's mappings hold no pages the kernel can address");
+
+	dom = create_domain(self->fd);
+	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	res.dom = dom;
+	res.addr = (uintptr_t)page;
+	ASSERT_EQ(0, ioctl(self->fd, IOCTL_PRIVCMD_MMAP_RESOURCE, &res))
+		TH_LOG("grant table of d%u: %m", dom);
+
+	/* Port A, for the "vCPU", is bound by the driver; B rings it. */
+	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_alloc_unbound, &unbound));
+	peer.remote_port = unbound.port;
+	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_bind_interdomain, &peer));
+	TH_LOG("ports %u and %u, slot in d%u's grant frame", unbound.port,
+	       peer.local_port, dom);
+
+	self->ports[0] = unbound.port;
+	self->req.ioreq = (uintptr_t)page;
+	self->req.dom = dom;
+	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
+	EXPECT_EQ(-EBUSY, ioeventfd(self->fd, &self->req));
+	/* The mapping is known now, with its domain and vCPUs. */
+	self->req.vcpus = 2;
+	EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req));
+	self->req.vcpus = 1;
+
+	/* vCPU 0 writes queue 1's number to QueueNotify. */
+	slot = (volatile struct ioreq *)page;
+	memset((void *)slot, 0, sizeof(*slot));
+	slot->addr = DEVICE_ADDR + QUEUE_NOTIFY;
+	slot->data = 1;
+	slot->size = 4;
+	slot->count = 1;
+	slot->dir = IOREQ_WRITE;
+	slot->type = IOREQ_TYPE_COPY;
+	__sync_synchronize();
+	slot->state = STATE_IOREQ_READY;
+	send.port = peer.local_port;
+	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_send, &send));
+
+	for (i = 0; i < 100 && !count; i++) {
+		count = take(self->efd);
+		if (!count)
+			usleep(10000);
+	}
+	EXPECT_EQ(1, count);
+	EXPECT_EQ(STATE_IORESP_READY, (int)slot->state);
+
+	EXPECT_EQ(0, ioeventfd_deassign(self->fd, self->req));
+	EXPECT_EQ(-ENODEV, ioeventfd_deassign(self->fd, self->req));
+
+	close_port.port = peer.local_port;
+	EXPECT_EQ(0, evtchn_op(self->fd, EVTCHNOP_close, &close_port));
+	close_port.port = unbound.port;
+	EXPECT_EQ(0, evtchn_op(self->fd, EVTCHNOP_close, &close_port));
+	munmap(page, 4096);
+	destroy_domain(self->fd, dom);
 }
 
 TEST_HARNESS_MAIN
