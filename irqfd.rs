@@ -170,10 +170,14 @@ impl WorkItem for Irqfd {
     /// Unhooks the irqfd from its eventfd; the last reference frees it and
     /// puts the eventfd.
     fn run(this: Arc<Irqfd>) {
+        // SAFETY: Written by `hook` while assigning, before the irqfd could
+        // be taken off the list and queued here.
+        if unsafe { *this.head.get() }.is_null() {
+            return;
+        }
         let mut count = 0u64;
-        // SAFETY: `wait` was hooked into this eventfd's wait queue when the
-        // irqfd was assigned; removing it takes the queue's lock, so no
-        // callback runs on it afterwards.
+        // SAFETY: `hook` put `wait` in this eventfd's wait queue; removing
+        // it takes the queue's lock, so no callback runs on it afterwards.
         unsafe {
             bindings::eventfd_ctx_remove_wait_queue(
                 this.eventfd.as_ptr(),
