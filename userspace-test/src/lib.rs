@@ -12,7 +12,7 @@
 use nix::errno::Errno;
 use std::{
     fs::{File, OpenOptions},
-    os::fd::AsRawFd,
+    os::fd::{AsRawFd, BorrowedFd},
 };
 
 /// The device.
@@ -86,7 +86,23 @@ pub const IOCTL_PRIVCMD_HYPERCALL: u32 = privcmd_ioc(0, std::mem::size_of::<Priv
 /// `IOCTL_PRIVCMD_RESTRICT`.
 pub const IOCTL_PRIVCMD_RESTRICT: u32 = privcmd_ioc(6, std::mem::size_of::<u16>());
 
+/// `struct privcmd_irqfd`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct PrivcmdIrqfd {
+    dm_op: u64,
+    size: u32,
+    fd: u32,
+    flags: u32,
+    dom: u16,
+    pad: [u8; 2],
+}
+
+/// `PRIVCMD_IRQFD_FLAG_DEASSIGN`.
+const PRIVCMD_IRQFD_FLAG_DEASSIGN: u32 = 1;
+
 nix::ioctl_readwrite_bad!(ioctl_hypercall, IOCTL_PRIVCMD_HYPERCALL, PrivcmdHypercall);
+nix::ioctl_write_ptr!(ioctl_irqfd, b'P', 8, PrivcmdIrqfd);
 nix::ioctl_write_ptr_bad!(ioctl_restrict, IOCTL_PRIVCMD_RESTRICT, u16);
 
 /// `struct xen_memory_reservation` (x86_64).
@@ -166,6 +182,28 @@ pub struct ExchangeError {
     pub nr_exchanged: u64,
 }
 
+/// An eventfd assigned as an irqfd (see [`Privcmd::irqfd`]); dropping it
+/// deassigns it.
+pub struct Irqfd<'a> {
+    privcmd: &'a Privcmd,
+    eventfd: BorrowedFd<'a>,
+    dom: u16,
+}
+
+impl Drop for Irqfd<'_> {
+    fn drop(&mut self) {
+        let req = PrivcmdIrqfd {
+            fd: self.eventfd.as_raw_fd() as u32,
+            flags: PRIVCMD_IRQFD_FLAG_DEASSIGN,
+            dom: self.dom,
+            ..Default::default()
+        };
+        // SAFETY: `req` is a valid `privcmd_irqfd`; deassigning reads no
+        // operation.  It cannot fail for an assigned eventfd that is open.
+        let _ = unsafe { ioctl_irqfd(self.privcmd.file.as_raw_fd(), &req) };
+    }
+}
+
 /// The text of a fixed-size C string, up to its first NUL.
 ///
 /// Returns `None` if there is no NUL, which a hypervisor must not do.
@@ -218,6 +256,32 @@ impl Privcmd {
     pub fn restrict(&self, domid: u16) -> Result<(), Errno> {
         // SAFETY: `domid` is a valid `u16` for the ioctl to read.
         unsafe { ioctl_restrict(self.file.as_raw_fd(), &domid) }.map(|_| ())
+    }
+
+    /// `IOCTL_PRIVCMD_IRQFD`: from now on, every signal of `eventfd` makes
+    /// the driver issue the device-model operation `op` (a `struct
+    /// xen_dm_op`) on domain `dom`, until the returned [`Irqfd`] is dropped.
+    pub fn irqfd<'a>(
+        &'a self,
+        eventfd: BorrowedFd<'a>,
+        dom: u16,
+        op: &[u8],
+    ) -> Result<Irqfd<'a>, Errno> {
+        let req = PrivcmdIrqfd {
+            dm_op: op.as_ptr() as u64,
+            size: u32::try_from(op.len()).map_err(|_| Errno::E2BIG)?,
+            fd: eventfd.as_raw_fd() as u32,
+            dom,
+            ..Default::default()
+        };
+        // SAFETY: `req` is a valid `privcmd_irqfd` whose `dm_op` points to
+        // `op.len()` readable bytes; the driver copies them during the call.
+        unsafe { ioctl_irqfd(self.file.as_raw_fd(), &req) }?;
+        Ok(Irqfd {
+            privcmd: self,
+            eventfd,
+            dom,
+        })
     }
 
     /// `XENVER_version`: `(major, minor)`.
@@ -383,6 +447,11 @@ mod tests {
         // _IOC(_IOC_NONE, 'P', 0, 48) and _IOC(_IOC_NONE, 'P', 6, 2).
         assert_eq!(IOCTL_PRIVCMD_HYPERCALL, 0x0030_5000);
         assert_eq!(IOCTL_PRIVCMD_RESTRICT, 0x0002_5006);
+        // _IOW('P', 8, struct privcmd_irqfd).
+        assert_eq!(
+            nix::request_code_write!(b'P', 8, size_of::<PrivcmdIrqfd>()),
+            0x4018_5008
+        );
     }
 
     #[test]
@@ -395,6 +464,8 @@ mod tests {
         assert_eq!(offset_of!(XenMemoryExchange, nr_exchanged), 64);
         assert_eq!(size_of::<XenCompileInfo>(), 144);
         assert_eq!(size_of::<XenFeatureInfo>(), 8);
+        assert_eq!(size_of::<PrivcmdIrqfd>(), 24);
+        assert_eq!(offset_of!(PrivcmdIrqfd, dom), 20);
     }
 
     #[test]

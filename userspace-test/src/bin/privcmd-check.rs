@@ -6,7 +6,11 @@
 //! Usage: `privcmd-check [--stub]`.  With `--stub`, also the checks that
 //! exchange dom0's memory, which only the hypervisor stub can take.
 
-use nix::errno::Errno;
+use nix::{
+    errno::Errno,
+    sys::eventfd::{EfdFlags, EventFd},
+};
+use std::os::fd::AsFd;
 use xen_privcmd::{xenmem, Extents, Privcmd, DOMID_SELF, XENFEAT_DOM0};
 
 /// A check: its name and its verdict (`Err` carries what went wrong).
@@ -93,6 +97,25 @@ fn restrict(_: &Privcmd) -> Result<(), String> {
     )
 }
 
+fn irqfd(p: &Privcmd) -> Result<(), String> {
+    let efd = EventFd::from_flags(EfdFlags::EFD_NONBLOCK).map_err(|e| e.to_string())?;
+    // A domain that does not exist: the operation only fails (and is logged).
+    let op = [0u8; 16];
+    let assigned = p
+        .irqfd(efd.as_fd(), 0x7100, &op)
+        .map_err(|e| e.to_string())?;
+    efd.write(1).map_err(|e| e.to_string())?;
+    expect_eq("signal while assigned", efd.read(), Err(Errno::EAGAIN))?;
+    expect_eq(
+        "assigned twice",
+        p.irqfd(efd.as_fd(), 0x7100, &op).err(),
+        Some(Errno::EBUSY),
+    )?;
+    drop(assigned);
+    efd.write(1).map_err(|e| e.to_string())?;
+    expect_eq("signal after deassigning", efd.read(), Ok(1))
+}
+
 fn stub_exchange(p: &Privcmd) -> Result<(), String> {
     let before = p.memory_stat(xenmem::CURRENT_RESERVATION, DOMID_SELF);
     let frames = Extents {
@@ -164,6 +187,7 @@ fn main() {
         ),
         ("console_io write succeeds", console),
         ("restricted file refuses hypercalls", restrict),
+        ("irqfd consumes its eventfd's signals until dropped", irqfd),
     ];
     if stub {
         checks.push(("stub: XENMEM_exchange round trip", stub_exchange));
