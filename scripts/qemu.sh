@@ -155,7 +155,7 @@ else
 		-initrd "$work/initrd.gz" -append "console=ttyS0 $cmdline")
 fi
 timeout --foreground "$timeout" qemu-system-x86_64 \
-	-accel "${PRIVCMD_QEMU_ACCEL:-tcg}" -smp "${PRIVCMD_QEMU_SMP:-2}" -m 1024 "${boot[@]}" \
+	-accel tcg -smp 2 -m 1024 "${boot[@]}" \
 	-nographic -no-reboot </dev/null 2>&1 | tr -d '\r' | tee "$log" |
 	sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/!p' | console_filter || true
 qemu_status=${PIPESTATUS[0]}
