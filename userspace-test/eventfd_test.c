@@ -32,6 +32,7 @@
 #include <xen/event_channel.h>
 #include <xen/hvm/dm_op.h>
 #include <xen/hvm/ioreq.h>
+#include <xen/sched.h>
 
 /* Domains that do not exist (domUs start at 1), one per test that logs. */
 #define NO_SUCH_DOMAIN 0x7000
@@ -109,6 +110,55 @@ static int failures_logged(domid_t dom)
 	snprintf(rust, sizeof(rust), "domain %u failed", dom);
 	snprintf(c, sizeof(c), "guest domain: %u", dom);
 	return kernel_log_count(rust) + kernel_log_count(c);
+}
+
+/* Event channel and domain control through the privcmd hypercall. */
+static long evtchn_op(int fd, int cmd, void *arg)
+{
+	return hcall(fd, __HYPERVISOR_event_channel_op, cmd, (uintptr_t)arg, 0);
+}
+
+static long domctl(int fd, struct xen_domctl *d)
+{
+	d->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+	return hcall(fd, __HYPERVISOR_domctl, (uintptr_t)d, 0, 0);
+}
+
+/*
+ * A domain that never runs, with one grant table frame: PV (flags 0), or
+ * HVM with the emulation given.  0 on failure.
+ */
+static domid_t create_domain(int fd, uint32_t flags, uint32_t emulation)
+{
+	struct xen_domctl d = { .cmd = XEN_DOMCTL_createdomain };
+
+	d.u.createdomain.flags = flags;
+	d.u.createdomain.arch.emulation_flags = emulation;
+	d.u.createdomain.max_vcpus = 1;
+	d.u.createdomain.max_grant_frames = 1;
+	d.u.createdomain.max_maptrack_frames = 1;
+	d.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
+	return domctl(fd, &d) ? 0 : d.domain;
+}
+
+static void destroy_domain(int fd, domid_t dom)
+{
+	struct xen_domctl d = { .cmd = XEN_DOMCTL_destroydomain, .domain = dom };
+	long rc;
+
+	do
+		rc = domctl(fd, &d);
+	while (rc == -ERESTART);
+}
+
+/* Whether domain dom has shut down; -1 if there is no such domain. */
+static int domain_is_shut_down(int fd, domid_t dom)
+{
+	struct xen_domctl d = { .cmd = XEN_DOMCTL_getdomaininfo, .domain = dom };
+
+	if (domctl(fd, &d) || d.u.getdomaininfo.domain != dom)
+		return -1;
+	return !!(d.u.getdomaininfo.flags & XEN_DOMINF_shutdown);
 }
 
 TEST_F(irqfd, null_argument_is_efault)
@@ -255,6 +305,36 @@ TEST_F(irqfd, closing_the_eventfd_ends_the_irqfd)
 	EXPECT_EQ(0, assign(self->fd, again, NO_SUCH_DOMAIN, &self->op));
 	EXPECT_EQ(0, deassign(self->fd, again, NO_SUCH_DOMAIN));
 	close(again);
+}
+
+/*
+ * The operation takes effect: a signal makes the driver ask Xen to shut an
+ * HVM domain down (XEN_DMOP_remote_shutdown), which then is.  HVM needs
+ * the PVH world's emulated SVM.
+ */
+TEST_F(irqfd, signal_runs_the_operation)
+{
+	domid_t dom;
+
+	XEN_ONLY("the stub has no dm_op");
+	if (!guest_type_is("PVH"))
+		SKIP(return, "an HVM domain needs SVM, which only the PVH world's CPU has");
+	dom = create_domain(self->fd, XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap,
+			    XEN_X86_EMU_LAPIC);
+	ASSERT_NE(0, dom) TH_LOG("no HVM domain: %m");
+	memset(&self->op, 0, sizeof(self->op));
+	self->op.op = XEN_DMOP_remote_shutdown;
+	self->op.u.remote_shutdown.reason = SHUTDOWN_poweroff;
+
+	ASSERT_EQ(0, assign(self->fd, self->efd, dom, &self->op));
+	EXPECT_EQ(0, domain_is_shut_down(self->fd, dom));
+	signal_eventfd(self->efd, 1);
+	EXPECT_EQ(0, take(self->efd));
+	EXPECT_EQ(1, domain_is_shut_down(self->fd, dom));
+	EXPECT_EQ(0, failures_logged(dom));
+	EXPECT_EQ(0, deassign(self->fd, self->efd, dom));
+	destroy_domain(self->fd, dom);
+	EXPECT_EQ(-1, domain_is_shut_down(self->fd, dom));
 }
 
 TEST_F(irqfd, irqfd_outlives_the_privcmd_file)
@@ -417,40 +497,6 @@ TEST_F(ioeventfd, deassigning_what_is_not_assigned_is_enodev)
 	EXPECT_EQ(-ENODEV, ioeventfd_deassign(self->fd, self->req));
 }
 
-/* Event channel and domain control through the privcmd hypercall. */
-static long evtchn_op(int fd, int cmd, void *arg)
-{
-	return hcall(fd, __HYPERVISOR_event_channel_op, cmd, (uintptr_t)arg, 0);
-}
-
-static long domctl(int fd, struct xen_domctl *d)
-{
-	d->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-	return hcall(fd, __HYPERVISOR_domctl, (uintptr_t)d, 0, 0);
-}
-
-/* A PV domain that never runs, with one grant table frame; 0 on failure. */
-static domid_t create_domain(int fd)
-{
-	struct xen_domctl d = { .cmd = XEN_DOMCTL_createdomain };
-
-	d.u.createdomain.max_vcpus = 1;
-	d.u.createdomain.max_grant_frames = 1;
-	d.u.createdomain.max_maptrack_frames = 1;
-	d.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
-	return domctl(fd, &d) ? 0 : d.domain;
-}
-
-static void destroy_domain(int fd, domid_t dom)
-{
-	struct xen_domctl d = { .cmd = XEN_DOMCTL_destroydomain, .domain = dom };
-	long rc;
-
-	do
-		rc = domctl(fd, &d);
-	while (rc == -ERESTART);
-}
-
 TEST_F(ioeventfd, vcpu_notification_signals_the_eventfd)
 {
 	struct evtchn_alloc_unbound unbound = {
@@ -474,7 +520,7 @@ TEST_F(ioeventfd, vcpu_notification_signals_the_eventfd)
 	if (guest_type_is("PV"))
 		SKIP(return, "a PV dom0's mappings hold no pages the kernel can address");
 
-	dom = create_domain(self->fd);
+	dom = create_domain(self->fd, 0, 0);
 	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, page);
