@@ -24,6 +24,12 @@
 //! deassign, `EBADF`/`EINVAL` for the eventfd and `ENODEV` for one not
 //! assigned.
 //!
+//! The channels are bound late-EOI and shared: the backend's own binding of
+//! each (through `/dev/xen/evtchn`, which counts its users) ends every
+//! event, as with the C driver.  A port the kernel has bound otherwise (for
+//! itself, or for another vCPU of the same request) is `EBUSY`, where the
+//! C driver's binding trips a warning of the event channel core.
+//!
 //! Where the C driver trusts the address, this one checks it: it must lie
 //! in a privcmd mapping of an auto-translated dom0 (`EFAULT` otherwise:
 //! a PV dom0's mapping holds no pages the kernel can address), and the
@@ -82,6 +88,27 @@ unsafe extern "C" {
     ) -> c_int;
     fn unbind_from_irqhandler(irq: c_uint, dev_id: *mut c_void);
     fn irq_from_evtchn(evtchn: c_uint) -> c_uint;
+    fn evtchn_get(evtchn: c_uint) -> c_int;
+    fn evtchn_put(evtchn: c_uint);
+}
+
+/// Whether the kernel may bind `port` for us beside its current users:
+/// it is bound nowhere (`ENOENT` from `evtchn_get`), or through a binding
+/// that counts its users (as `/dev/xen/evtchn` makes a backend's).  A
+/// binding that does not count them (one of the kernel's own, or ours of
+/// the same port for another vCPU) cannot be shared: binding it again
+/// trips a warning in the kernel's event channel core.
+fn shareable(port: u32) -> bool {
+    // SAFETY: `evtchn_get` takes any number; on success it took a
+    // reference, which `evtchn_put` gives back at once.
+    match unsafe { evtchn_get(port) } {
+        0 => {
+            // SAFETY: As above.
+            unsafe { evtchn_put(port) };
+            true
+        }
+        rc => rc == -(bindings::ENOENT as c_int),
+    }
 }
 
 /// A vCPU's slot in the request pages: Xen's `struct ioreq`, 32 bytes,
@@ -219,6 +246,9 @@ impl Ioreq {
     /// Binds every vCPU's port to [`interrupt`].
     fn bind(&self) -> Result {
         for port in self.ports.iter() {
+            if !shareable(port.port) {
+                return Err(EBUSY);
+            }
             // SAFETY: Not bound yet: no one else reads `owner`.
             unsafe { *port.owner.get() = self };
             // SAFETY: `interrupt` takes the `IoreqPort` it is given, which

@@ -33,6 +33,7 @@
 #include <xen/hvm/dm_op.h>
 #include <xen/hvm/ioreq.h>
 #include <xen/sched.h>
+#include <xen/sys/evtchn.h>
 
 /* Domains that do not exist (domUs start at 1), one per test that logs. */
 #define NO_SUCH_DOMAIN 0x7000
@@ -505,57 +506,71 @@ TEST_F(ioeventfd, deassigning_what_is_not_assigned_is_enodev)
 	EXPECT_EQ(-ENODEV, ioeventfd_deassign(self->fd, self->req));
 }
 
-TEST_F(ioeventfd, vcpu_notification_signals_the_eventfd)
+/*
+ * A page for request slots in an auto-translated dom0: the grant table
+ * frame of a new PV domain, mapped as a resource at *page.  The domain,
+ * or 0 on failure.
+ */
+static domid_t map_request_page(int fd, char **page)
 {
-	struct evtchn_alloc_unbound unbound = {
-		.dom = DOMID_SELF, .remote_dom = 0,
-	};
-	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
-	struct evtchn_send send;
-	struct evtchn_close close_port;
 	struct privcmd_mmap_resource res = {
 		.type = XENMEM_resource_grant_table,
 		.id = XENMEM_resource_grant_table_id_shared,
 		.num = 1,
 	};
-	volatile struct ioreq *slot;
-	uint64_t count = 0;
-	domid_t dom;
-	char *page;
-	int i;
+	domid_t dom = create_domain(fd, 0, 0);
 
-	XEN_ONLY("the stub has no event channels");
-	if (guest_type_is("PV"))
-		SKIP(return, "a PV dom0's mappings hold no pages the kernel can address");
-
-	dom = create_domain(self->fd, 0, 0);
-	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
-	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, page);
+	if (!dom)
+		return 0;
+	*page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	res.dom = dom;
-	res.addr = (uintptr_t)page;
-	ASSERT_EQ(0, ioctl(self->fd, IOCTL_PRIVCMD_MMAP_RESOURCE, &res))
-		TH_LOG("grant table of d%u: %m", dom);
+	res.addr = (uintptr_t)*page;
+	if (*page == MAP_FAILED ||
+	    ioctl(fd, IOCTL_PRIVCMD_MMAP_RESOURCE, &res)) {
+		destroy_domain(fd, dom);
+		return 0;
+	}
+	return dom;
+}
 
-	/* Port A, for the "vCPU", is bound by the driver; B rings it. */
-	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_alloc_unbound, &unbound));
+/*
+ * An event channel of dom0 to itself: *vcpu for a vCPU's port, *ring to
+ * notify it.  0, or -errno.
+ */
+static int loopback_ports(int fd, uint32_t *vcpu, uint32_t *ring)
+{
+	struct evtchn_alloc_unbound unbound = {
+		.dom = DOMID_SELF, .remote_dom = 0,
+	};
+	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
+	long rc = evtchn_op(fd, EVTCHNOP_alloc_unbound, &unbound);
+
+	if (rc)
+		return rc;
 	peer.remote_port = unbound.port;
-	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_bind_interdomain, &peer));
-	TH_LOG("ports %u and %u, slot in d%u's grant frame", unbound.port,
-	       peer.local_port, dom);
+	rc = evtchn_op(fd, EVTCHNOP_bind_interdomain, &peer);
+	*vcpu = unbound.port;
+	*ring = peer.local_port;
+	return rc;
+}
 
-	self->ports[0] = unbound.port;
-	self->req.ioreq = (uintptr_t)page;
-	self->req.dom = dom;
-	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
-	EXPECT_EQ(-EBUSY, ioeventfd(self->fd, &self->req));
-	/* The mapping is known now, with its domain and vCPUs. */
-	self->req.vcpus = 2;
-	EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req));
-	self->req.vcpus = 1;
+static long close_port(int fd, uint32_t port)
+{
+	struct evtchn_close req = { .port = port };
 
-	/* vCPU 0 writes queue 1's number to QueueNotify. */
-	slot = (volatile struct ioreq *)page;
+	return evtchn_op(fd, EVTCHNOP_close, &req);
+}
+
+static long ring(int fd, uint32_t port)
+{
+	struct evtchn_send req = { .port = port };
+
+	return evtchn_op(fd, EVTCHNOP_send, &req);
+}
+
+/* Fills vCPU 0's slot with a write of queue 1's number to QueueNotify. */
+static void notify_queue(volatile struct ioreq *slot)
+{
 	memset((void *)slot, 0, sizeof(*slot));
 	slot->addr = DEVICE_ADDR + QUEUE_NOTIFY;
 	slot->data = 1;
@@ -565,15 +580,69 @@ TEST_F(ioeventfd, vcpu_notification_signals_the_eventfd)
 	slot->type = IOREQ_TYPE_COPY;
 	__sync_synchronize();
 	slot->state = STATE_IOREQ_READY;
-	send.port = peer.local_port;
-	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_send, &send));
+}
 
-	for (i = 0; i < 100 && !count; i++) {
-		count = take(self->efd);
-		if (!count)
-			usleep(10000);
-	}
-	EXPECT_EQ(1, count);
+/* The eventfd's count, once it is not zero, or 0 after a second. */
+static uint64_t wait_for(int efd)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+
+	if (poll(&p, 1, 1000) != 1)
+		return 0;
+	return take(efd);
+}
+
+/* The next port the backend's /dev/xen/evtchn reports, or 0 after a second. */
+static uint32_t pending_port(int evtchn)
+{
+	struct pollfd p = { .fd = evtchn, .events = POLLIN };
+	uint32_t port = 0;
+
+	if (poll(&p, 1, 1000) != 1 ||
+	    read(evtchn, &port, sizeof(port)) != sizeof(port))
+		return 0;
+	return port;
+}
+
+/*
+ * Request slots need a page that the kernel addresses: an auto-translated
+ * dom0's.  The stub has no event channels.
+ */
+#define SLOTS_NEEDED() do {						\
+	XEN_ONLY("the stub has no event channels");			\
+	if (guest_type_is("PV"))					\
+		SKIP(return, "a PV dom0's mappings hold no pages the kernel can address"); \
+} while (0)
+
+/* A vCPU's notification, claimed by the driver: eventfd signalled, answered. */
+TEST_F(ioeventfd, vcpu_notification_signals_the_eventfd)
+{
+	volatile struct ioreq *slot;
+	uint32_t ringer;
+	domid_t dom;
+	char *page;
+
+	SLOTS_NEEDED();
+	dom = map_request_page(self->fd, &page);
+	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+	/* Port 0, for the "vCPU", is bound by the driver; ringer rings it. */
+	ASSERT_EQ(0, loopback_ports(self->fd, &self->ports[0], &ringer));
+	TH_LOG("ports %u and %u, slot in d%u's grant frame", self->ports[0],
+	       ringer, dom);
+
+	self->req.ioreq = (uintptr_t)page;
+	self->req.dom = dom;
+	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
+	EXPECT_EQ(-EBUSY, ioeventfd(self->fd, &self->req));
+	/* The mapping is known now, with its domain and vCPUs. */
+	self->req.vcpus = 2;
+	EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req));
+	self->req.vcpus = 1;
+
+	slot = (volatile struct ioreq *)page;
+	notify_queue(slot);
+	ASSERT_EQ(0, ring(self->fd, ringer));
+	EXPECT_EQ(1, wait_for(self->efd));
 	EXPECT_EQ(STATE_IORESP_READY, (int)slot->state);
 
 	/* The mapping may go first: the slots are no longer read. */
@@ -581,14 +650,92 @@ TEST_F(ioeventfd, vcpu_notification_signals_the_eventfd)
 	EXPECT_EQ(0, ioeventfd_deassign(self->fd, self->req));
 	EXPECT_EQ(-ENODEV, ioeventfd_deassign(self->fd, self->req));
 
-	close_port.port = peer.local_port;
-	EXPECT_EQ(0, evtchn_op(self->fd, EVTCHNOP_close, &close_port));
+	EXPECT_EQ(0, close_port(self->fd, ringer));
 	/*
 	 * The vCPU's port went with the ioeventfd: the kernel closes an event
 	 * channel when its interrupt is unbound, under either driver.
 	 */
-	close_port.port = unbound.port;
-	EXPECT_EQ(-EINVAL, evtchn_op(self->fd, EVTCHNOP_close, &close_port));
+	EXPECT_EQ(-EINVAL, close_port(self->fd, self->ports[0]));
+	destroy_domain(self->fd, dom);
+}
+
+/*
+ * As a virtio backend has it: the vCPU's port is bound through
+ * /dev/xen/evtchn too, which the backend reads and unmasks.  Each
+ * notification reaches the eventfd, and the backend's binding outlives
+ * the ioeventfd.
+ */
+TEST_F(ioeventfd, backend_keeps_its_event_channel)
+{
+	struct ioctl_evtchn_bind_unbound_port bind = { .remote_domain = 0 };
+	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
+	uint32_t port;
+	domid_t dom;
+	char *page;
+	int evtchn, i;
+
+	SLOTS_NEEDED();
+	evtchn = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, evtchn);
+	ASSERT_LT(0, self->ports[0] = ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT,
+					   &bind));
+	peer.remote_port = self->ports[0];
+	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_bind_interdomain, &peer));
+	dom = map_request_page(self->fd, &page);
+	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+
+	self->req.ioreq = (uintptr_t)page;
+	self->req.dom = dom;
+	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
+	for (i = 0; i < 3; i++) {
+		notify_queue((volatile struct ioreq *)page);
+		ASSERT_EQ(0, ring(self->fd, peer.local_port));
+		EXPECT_EQ(1, wait_for(self->efd)) TH_LOG("notification %d", i);
+		EXPECT_EQ(STATE_IORESP_READY,
+			  (int)((volatile struct ioreq *)page)->state);
+		/* The backend sees the event too, and ends it. */
+		port = pending_port(evtchn);
+		EXPECT_EQ(self->ports[0], port);
+		ASSERT_EQ(sizeof(port), write(evtchn, &port, sizeof(port)));
+	}
+	EXPECT_EQ(0, ioeventfd_deassign(self->fd, self->req));
+
+	/* The backend's binding still gets the port's events. */
+	ASSERT_EQ(0, ring(self->fd, peer.local_port));
+	EXPECT_EQ(self->ports[0], pending_port(evtchn));
+
+	close(evtchn);
+	EXPECT_EQ(0, close_port(self->fd, peer.local_port));
+	munmap(page, 4096);
+	destroy_domain(self->fd, dom);
+}
+
+/*
+ * A port cannot serve two vCPUs of a request: its second binding would be
+ * shared with a first that does not count its users.
+ */
+TEST_F(ioeventfd, one_port_for_two_vcpus_is_ebusy)
+{
+	uint32_t ringer;
+	domid_t dom;
+	char *page;
+
+	SLOTS_NEEDED();
+	if (c_driver())
+		SKIP(return, "the C driver's second binding of it warns in the kernel log");
+	dom = map_request_page(self->fd, &page);
+	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+	ASSERT_EQ(0, loopback_ports(self->fd, &self->ports[0], &ringer));
+	self->ports[1] = self->ports[0];
+	self->req.ioreq = (uintptr_t)page;
+	self->req.dom = dom;
+	self->req.vcpus = 2;
+	EXPECT_EQ(-EBUSY, ioeventfd(self->fd, &self->req));
+	/* Nothing is left assigned; the port was bound once, and closed. */
+	EXPECT_EQ(-ENODEV, ioeventfd_deassign(self->fd, self->req));
+	EXPECT_EQ(-EINVAL, close_port(self->fd, self->ports[0]));
+	EXPECT_EQ(0, close_port(self->fd, ringer));
+	munmap(page, 4096);
 	destroy_domain(self->fd, dom);
 }
 
