@@ -710,6 +710,27 @@ TEST_F(ioeventfd, backend_keeps_its_event_channel)
 	destroy_domain(self->fd, dom);
 }
 
+/* The vCPUs' slots must lie in the mapping: 129 of them take 4128 bytes. */
+TEST_F(ioeventfd, slots_past_the_mapping_are_einval)
+{
+	uint32_t ports[129] = { 0 };
+	domid_t dom;
+	char *page;
+
+	SLOTS_NEEDED();
+	if (c_driver())
+		SKIP(return, "the C driver reads the slots past the page");
+	dom = map_request_page(self->fd, &page);
+	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+	self->req.ioreq = (uintptr_t)page;
+	self->req.ports = (uintptr_t)ports;
+	self->req.dom = dom;
+	self->req.vcpus = 129;
+	EXPECT_EQ(-EINVAL, ioeventfd(self->fd, &self->req));
+	munmap(page, 4096);
+	destroy_domain(self->fd, dom);
+}
+
 /*
  * A port cannot serve two vCPUs of a request: its second binding would be
  * shared with a first that does not count its users.
