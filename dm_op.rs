@@ -23,9 +23,9 @@ use kernel::{
 
 use crate::{
     hypercall::HypercallPage,
+    may_name,
     uapi::{PrivcmdDmOp, PrivcmdDmOpBuf, XenDmOpBuf},
     user::access_ok,
-    DOMID_INVALID,
 };
 
 /// `__HYPERVISOR_dm_op`.
@@ -113,9 +113,7 @@ pub(crate) fn dm_op(
     let op: PrivcmdDmOp = UserSlice::new(arg, size_of::<PrivcmdDmOp>())
         .reader()
         .read()?;
-    if restricted != DOMID_INVALID && restricted != u32::from(op.dom) {
-        return Err(EPERM);
-    }
+    may_name(restricted, op.dom)?;
     if op.num == 0 {
         return Ok(0);
     }

@@ -59,9 +59,9 @@ use kernel::{
 use crate::{
     eventfd::EventfdCtx,
     hypercall::{HypercallPage, Hypervisor},
+    may_name,
     uapi::{PrivcmdIoeventfd, PRIVCMD_IOEVENTFD_FLAG_DEASSIGN},
     vma::{CurrentMm, PrivcmdVma, MAP_LOCK},
-    DOMID_INVALID,
 };
 
 /// Most vCPUs a mapping may serve, as in the C driver.
@@ -525,9 +525,7 @@ pub(crate) fn ioeventfd(page: &Arc<HypercallPage>, restricted: u32, arg: UserPtr
     if req.flags & !PRIVCMD_IOEVENTFD_FLAG_DEASSIGN != 0 {
         return Err(EINVAL);
     }
-    if restricted != DOMID_INVALID && restricted != u32::from(req.dom) {
-        return Err(EPERM);
-    }
+    may_name(restricted, req.dom)?;
     if req.flags & PRIVCMD_IOEVENTFD_FLAG_DEASSIGN != 0 {
         deassign(&req)
     } else {

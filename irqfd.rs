@@ -53,8 +53,8 @@ use crate::{
     dm_op::HYPERVISOR_DM_OP,
     eventfd::EventfdCtx,
     hypercall::HypercallPage,
+    may_name,
     uapi::{PrivcmdIrqfd, XenDmOpBuf, PRIVCMD_IRQFD_FLAG_DEASSIGN},
-    DOMID_INVALID,
 };
 
 /// `EPOLLIN`: the eventfd's count is not zero.
@@ -409,9 +409,7 @@ pub(crate) fn irqfd(page: &Arc<HypercallPage>, restricted: u32, arg: UserPtr) ->
     if req.flags & !PRIVCMD_IRQFD_FLAG_DEASSIGN != 0 {
         return Err(EINVAL);
     }
-    if restricted != DOMID_INVALID && restricted != u32::from(req.dom) {
-        return Err(EPERM);
-    }
+    may_name(restricted, req.dom)?;
     if req.flags & PRIVCMD_IRQFD_FLAG_DEASSIGN != 0 {
         deassign(&req)
     } else {

@@ -27,13 +27,13 @@ use kernel::{
 
 use crate::{
     hypercall::{HypercallPage, Hypervisor},
+    may_name,
     uapi::{
         PrivcmdMmap, PrivcmdMmapBatch, PrivcmdMmapBatchV2, PrivcmdMmapEntry,
         PRIVCMD_MMAPBATCH_MFN_ERROR, PRIVCMD_MMAPBATCH_PAGED_ERROR,
     },
     user::{access_ok, clear, read_array},
     vma::{CurrentMm, PrivcmdVma, MAP_LOCK},
-    DOMID_INVALID,
 };
 
 /// Frames mapped per call into the kernel's remapping (the C driver maps
@@ -107,9 +107,7 @@ pub(crate) fn mmap_batch(
     version: u32,
 ) -> Result<isize> {
     let m = Batch::read(arg, version)?;
-    if restricted != DOMID_INVALID && restricted != u32::from(m.dom) {
-        return Err(EPERM);
-    }
+    may_name(restricted, m.dom)?;
     if m.num == 0 {
         return Err(EINVAL);
     }
@@ -220,9 +218,7 @@ pub(crate) fn mmap(page: &HypercallPage, restricted: u32, arg: usize) -> Result<
     let m: PrivcmdMmap = UserSlice::new(UserPtr::from_addr(arg), size_of::<PrivcmdMmap>())
         .reader()
         .read()?;
-    if restricted != DOMID_INVALID && restricted != u32::from(m.dom) {
-        return Err(EPERM);
-    }
+    may_name(restricted, m.dom)?;
     let entries: KVVec<PrivcmdMmapEntry> = read_array(m.entry, m.num as u32 as usize)?;
     let Some(first) = entries.first() else {
         return Ok(0);

@@ -22,9 +22,9 @@ use kernel::{
 
 use crate::{
     hypercall::{HypercallPage, Hypervisor},
+    may_name,
     uapi::{PrivcmdMmapResource, XenMemAcquireResource},
     vma::{CurrentMm, PrivcmdVma, MAP_LOCK},
-    DOMID_INVALID,
 };
 
 /// `__HYPERVISOR_memory_op`.
@@ -56,9 +56,7 @@ pub(crate) fn mmap_resource(page: &HypercallPage, restricted: u32, arg: usize) -
         UserSlice::new(UserPtr::from_addr(arg), size_of::<PrivcmdMmapResource>())
             .reader()
             .read()?;
-    if restricted != DOMID_INVALID && restricted != u32::from(kdata.dom) {
-        return Err(EPERM);
-    }
+    may_name(restricted, kdata.dom)?;
     if (kdata.addr != 0) != (kdata.num != 0) {
         return Err(EINVAL);
     }

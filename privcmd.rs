@@ -74,6 +74,15 @@ module! {
 /// `DOMID_INVALID` of Xen's public headers: no restriction.
 pub(crate) const DOMID_INVALID: u32 = 0x7ff4;
 
+/// `EPERM` unless a file restricted to `restricted` (`DOMID_INVALID` for
+/// none, see `IOCTL_PRIVCMD_RESTRICT`) may name domain `dom`.
+pub(crate) fn may_name(restricted: u32, dom: u16) -> Result {
+    if restricted != DOMID_INVALID && restricted != u32::from(dom) {
+        return Err(EPERM);
+    }
+    Ok(())
+}
+
 kernel::sync::global_lock! {
     // SAFETY: Initialised at the start of module init, before any use.
     unsafe(uninit) static PAGE: Mutex<Option<Arc<HypercallPage>>> = None;
