@@ -21,9 +21,18 @@
 #include "kselftest_harness.h"
 #include "privcmd_test.h"
 
+#include <xen/domctl.h>
+
 
 #define PAGE 4096UL
 #define NO_SUCH_DOMAIN 0x7000
+/* A machine or guest frame that no domain has. */
+#define BAD_FRAME 0x7ffffffffULL
+/* Page-table boundaries of x86_64: a page table maps 2 MiB, a directory 1 GiB. */
+#define PMD_BOUNDARY 0x40200000UL
+#define PUD_BOUNDARY 0x80000000UL
+/* Pages in a 1 TiB mapping. */
+#define TIB_PAGES (1UL << 28)
 
 #define NO_FOREIGN_FRAMES "the hypervisor stub has no foreign frames"
 
@@ -489,6 +498,317 @@ TEST_F(privcmd, range_must_start_the_mapping)
 	EXPECT_EQ(-1, ioctl(self->fd, IOCTL_PRIVCMD_MMAP, &range));
 	EXPECT_EQ(EINVAL, errno);
 	munmap(p, 2 * PAGE);
+}
+
+
+/* ---- hostile mappings: moved, forked, unaligned, huge ---- */
+
+static long mapping_domctl(int fd, struct xen_domctl *d)
+{
+	d->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+	return hcall(fd, __HYPERVISOR_domctl, (uintptr_t)d, 0, 0);
+}
+
+/* A PV domain that never runs, with one grant table frame; 0 on failure. */
+static domid_t grant_domain(int fd)
+{
+	struct xen_domctl d = { .cmd = XEN_DOMCTL_createdomain };
+
+	d.u.createdomain.max_vcpus = 1;
+	d.u.createdomain.max_grant_frames = 1;
+	d.u.createdomain.max_maptrack_frames = 1;
+	d.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
+	return mapping_domctl(fd, &d) ? 0 : d.domain;
+}
+
+static void grant_domain_destroy(int fd, domid_t dom)
+{
+	struct xen_domctl d = { .cmd = XEN_DOMCTL_destroydomain, .domain = dom };
+
+	while (mapping_domctl(fd, &d) == -ERESTART)
+		;
+}
+
+/* The device mapped at exactly addr (0: anywhere); MAP_FAILED if not. */
+static void *map_device_at(int fd, unsigned long addr, size_t pages, int flags)
+{
+	void *p = mmap((void *)addr, pages * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | flags | (addr ? MAP_FIXED_NOREPLACE : 0),
+		       fd, 0);
+
+	if (p != MAP_FAILED && addr && p != (void *)addr) {
+		munmap(p, pages * PAGE);
+		return MAP_FAILED;
+	}
+	return p;
+}
+
+/* A first batch of frames no domain has: claims the whole mapping. */
+static long claim_with_bad_frames(int fd, void *p, unsigned int num)
+{
+	xen_pfn_t *arr = calloc(num, sizeof(*arr));
+	int *err = calloc(num, sizeof(*err));
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < num; i++)
+		arr[i] = BAD_FRAME;
+	ret = batch_v2(fd, NO_SUCH_DOMAIN, p, arr, err, num);
+	for (i = 0; ret == 0 && i < num; i++)
+		if (err[i] >= 0)
+			ret = -EPROTO;
+	free(arr);
+	free(err);
+	return ret;
+}
+
+/* MemTotal of /proc/meminfo, in KiB: lent balloon frames leave it. */
+static long mem_total_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/*
+ * mremap moves a claimed mapping by copying its VMA and closing the old
+ * one: the claim (a PVH dom0's lent frames) goes with it and is released
+ * once, when the moved mapping goes.  The C driver releases the frames
+ * when the old VMA closes and again when the moved one does.
+ */
+TEST_F(privcmd, claimed_mapping_moved_is_released_once)
+{
+	xen_pfn_t arr[2] = { BAD_FRAME, BAD_FRAME };
+	char *p, *far, *q;
+	int err[2], round;
+
+	XEN_ONLY(NO_FOREIGN_FRAMES);
+	if (c_driver())
+		SKIP(return, "the C driver releases a moved mapping's frames twice");
+	for (round = 0; round < 3; round++) {
+		p = map_device(self->fd, 2);
+		ASSERT_NE(MAP_FAILED, p);
+		/* Somewhere else to move it to. */
+		far = mmap(NULL, 4 * PAGE, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, far);
+		ASSERT_EQ(0, claim_with_bad_frames(self->fd, p, 2));
+		q = mremap(p, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   far + PAGE);
+		ASSERT_EQ(far + PAGE, q) TH_LOG("mremap: %m");
+		/*
+		 * Still claimed: a second batch only fills holes, which a PV
+		 * dom0's failed frames left and a PVH dom0's lent frames fill.
+		 */
+		EXPECT_EQ(guest_type_is("PV") ? 0 : -EINVAL,
+			  batch_v2(self->fd, NO_SUCH_DOMAIN, q, arr, err, 2));
+		EXPECT_EQ(0, munmap(q, 2 * PAGE));
+		munmap(far, 4 * PAGE);
+	}
+}
+
+/*
+ * fork() leaves a claimed mapping to the parent (VM_DONTCOPY, which
+ * MADV_DOFORK cannot lift from a VM_IO mapping): the child's munmap there
+ * unmaps nothing of it, and the parent's mapping keeps its claim.
+ */
+TEST_F(privcmd, claimed_mapping_stays_with_the_parent)
+{
+	xen_pfn_t arr[2] = { BAD_FRAME, BAD_FRAME };
+	int err[2], status;
+	char *p;
+	pid_t pid;
+
+	XEN_ONLY(NO_FOREIGN_FRAMES);
+	p = map_device(self->fd, 2);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, madvise(p, 2 * PAGE, MADV_DOFORK));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, claim_with_bad_frames(self->fd, p, 2));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(munmap(p, 2 * PAGE) ? 1 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Still claimed, as after a move. */
+	EXPECT_EQ(guest_type_is("PV") ? 0 : -EINVAL,
+		  batch_v2(self->fd, NO_SUCH_DOMAIN, p, arr, err, 2));
+	EXPECT_EQ(0, munmap(p, 2 * PAGE));
+}
+
+/* A claimed mapping cannot be split: by munmap, mremap or a mapping over it. */
+TEST_F(privcmd, claimed_mapping_cannot_be_split)
+{
+	char *p;
+
+	XEN_ONLY(NO_FOREIGN_FRAMES);
+	p = map_device(self->fd, 3);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, claim_with_bad_frames(self->fd, p, 3));
+	EXPECT_EQ(-1, munmap(p + PAGE, PAGE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(p + PAGE, PAGE, PROT_READ,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	EXPECT_EQ(MAP_FAILED, mremap(p, PAGE, PAGE,
+				     MREMAP_MAYMOVE | MREMAP_FIXED, p + 8 * PAGE));
+	EXPECT_EQ(0, munmap(p, 3 * PAGE));
+}
+
+/*
+ * A resource at an address inside a page is EINVAL, before any page-table
+ * walk; page-aligned, it maps where it was asked to, past the mapping's
+ * first page too.  The C driver (PVH dom0) walks from the unaligned
+ * address, which over a 2 MiB boundary writes page-table entries past the
+ * end of a page table.
+ */
+TEST_F(privcmd, resource_at_unaligned_address_is_einval)
+{
+	unsigned long at[] = { PMD_BOUNDARY - PAGE, PUD_BOUNDARY - PAGE };
+	domid_t dom;
+	char *p;
+	int i;
+
+	XEN_ONLY(NO_FOREIGN_FRAMES);
+	if (c_driver())
+		SKIP(return, "the C driver walks page tables from inside a page");
+	dom = grant_domain(self->fd);
+	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
+	for (i = 0; i < 2; i++) {
+		p = map_device_at(self->fd, at[i], 2, 0);
+		ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap at %#lx: %m", at[i]);
+		EXPECT_EQ(-EINVAL, resource(self->fd, dom,
+					    XENMEM_resource_grant_table,
+					    XENMEM_resource_grant_table_id_shared,
+					    0, 1, p + 16, NULL));
+		EXPECT_EQ(-EINVAL, resource(self->fd, dom,
+					    XENMEM_resource_grant_table,
+					    XENMEM_resource_grant_table_id_shared,
+					    0, 1, p + PAGE - 1, NULL));
+		EXPECT_EQ(0, resource(self->fd, dom, XENMEM_resource_grant_table,
+				      XENMEM_resource_grant_table_id_shared,
+				      0, 1, p + PAGE, NULL));
+		EXPECT_EQ(SIGBUS, touch_signal(p));
+		EXPECT_EQ(0, touch_signal(p + PAGE));
+		munmap(p, 2 * PAGE);
+	}
+	grant_domain_destroy(self->fd, dom);
+}
+
+/*
+ * Batches over 2 MiB and 1 GiB boundaries: page-aligned, they map frame
+ * by frame; a retry from an address inside a page is EINVAL (the C driver
+ * walks the page tables from there to look for holes).
+ */
+TEST_F(privcmd, batch_across_table_boundaries)
+{
+	unsigned long at[] = { PMD_BOUNDARY - PAGE, PUD_BOUNDARY - PAGE };
+	xen_pfn_t arr[2] = { BAD_FRAME, BAD_FRAME };
+	int err[2], i;
+	char *p;
+
+	XEN_ONLY(NO_FOREIGN_FRAMES);
+	for (i = 0; i < 2; i++) {
+		p = map_device_at(self->fd, at[i], 3, 0);
+		ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap at %#lx: %m", at[i]);
+		EXPECT_EQ(0, claim_with_bad_frames(self->fd, p, 3));
+		/* A retry over the boundary, into the holes a PV dom0 has. */
+		EXPECT_EQ(guest_type_is("PV") ? 0 : -EINVAL,
+			  batch_v2(self->fd, NO_SUCH_DOMAIN, p, arr, err, 2));
+		if (!c_driver())
+			EXPECT_EQ(-EINVAL, batch_v2(self->fd, NO_SUCH_DOMAIN,
+						    p + 16, arr, err, 2));
+		munmap(p, 3 * PAGE);
+	}
+}
+
+/*
+ * A resource of one frame in mappings of 1 page, 2^18 pages and 1 TiB: a
+ * PVH dom0 lends one frame for it whatever the mapping's size (MemTotal
+ * drops by what the balloon lends), and munmap undoes what was mapped.
+ * The C driver lends one frame too, but its munmap walks every page of
+ * the mapping: minutes for 1 TiB.
+ */
+TEST_F(privcmd, resource_costs_what_it_maps_whatever_the_mapping)
+{
+	unsigned long pages[] = { 1, 1UL << 18, TIB_PAGES };
+	long before, during;
+	domid_t dom;
+	char *p;
+	int i;
+
+	XEN_ONLY(NO_FOREIGN_FRAMES);
+	if (c_driver())
+		SKIP(return, "the C driver's munmap walks every page of the mapping");
+	dom = grant_domain(self->fd);
+	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
+	for (i = 0; i < 3; i++) {
+		p = map_device_at(self->fd, 0, pages[i], MAP_NORESERVE);
+		ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap of %lu pages: %m", pages[i]);
+		before = mem_total_kib();
+		EXPECT_EQ(0, resource(self->fd, dom, XENMEM_resource_grant_table,
+				      XENMEM_resource_grant_table_id_shared,
+				      0, 1, p, NULL));
+		during = mem_total_kib();
+		TH_LOG("%lu pages: MemTotal %ld KiB lower while mapped",
+		       pages[i], before - during);
+		EXPECT_GE(64, before - during);
+		EXPECT_EQ(0, touch_signal(p));
+		EXPECT_EQ(0, munmap(p, pages[i] * PAGE));
+	}
+	grant_domain_destroy(self->fd, dom);
+}
+
+/*
+ * Counts at the limits, in a 1 TiB mapping: 2^28 frames need a 2 GiB
+ * array (ENOMEM, without the allocator's warning); 2^32 - 1 frames do not
+ * fit (EINVAL; the C driver does not check the mapping's end).
+ */
+TEST_F(privcmd, resource_counts_at_the_limits)
+{
+	domid_t dom;
+	char *p;
+
+	XEN_ONLY(NO_FOREIGN_FRAMES);
+	if (c_driver())
+		SKIP(return, "the C driver does not check the VMA's end");
+	dom = grant_domain(self->fd);
+	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
+	p = map_device_at(self->fd, 0, TIB_PAGES, MAP_NORESERVE);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-ENOMEM, resource(self->fd, dom, XENMEM_resource_grant_table,
+				    XENMEM_resource_grant_table_id_shared, 0,
+				    TIB_PAGES, p, NULL));
+	EXPECT_EQ(-EINVAL, resource(self->fd, dom, XENMEM_resource_grant_table,
+				    XENMEM_resource_grant_table_id_shared, 0,
+				    0xffffffffUL, p, NULL));
+	EXPECT_EQ(0, munmap(p, TIB_PAGES * PAGE));
+	grant_domain_destroy(self->fd, dom);
+}
+
+/* A batch of 2^32 - 1 frames whose array ends after a page: EFAULT. */
+TEST_F(privcmd, batch_of_the_largest_count_is_efault_past_its_array)
+{
+	xen_pfn_t *arr;
+	char *p;
+
+	XEN_ONLY(NO_FOREIGN_FRAMES);
+	p = map_device(self->fd, 1);
+	arr = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(MAP_FAILED, arr);
+	munmap((char *)arr + PAGE, PAGE);
+	EXPECT_EQ(-EFAULT, batch_v1(self->fd, NO_SUCH_DOMAIN, p, arr, -1));
+	munmap(arr, PAGE);
+	munmap(p, PAGE);
 }
 
 TEST_HARNESS_MAIN
