@@ -15,12 +15,15 @@
 //!
 //! Checks, in the C driver's order and with its errno values.  Where the C
 //! driver would act on a VMA that is not a privcmd one (`MMAP`: a kernel
-//! `BUG()` in the remapping), this driver answers `EINVAL`.
+//! `BUG()` in the remapping), or walk page tables from an address inside a
+//! page (a batch's retry), this driver answers `EINVAL`.  Arrays whose size
+//! the caller chooses are `ENOMEM` when too large, without the allocator's
+//! warning.
 
 use core::mem::size_of;
 use kernel::{
     ffi::c_int,
-    page::{PAGE_MASK, PAGE_SHIFT, PAGE_SIZE},
+    page::{PAGE_SHIFT, PAGE_SIZE},
     prelude::*,
     uaccess::{UserPtr, UserSlice},
 };
@@ -33,7 +36,7 @@ use crate::{
         PRIVCMD_MMAPBATCH_MFN_ERROR, PRIVCMD_MMAPBATCH_PAGED_ERROR,
     },
     user::{access_ok, clear, read_array},
-    vma::{CurrentMm, PrivcmdVma, MAP_LOCK},
+    vma::{page_aligned, user_sized, CurrentMm, PrivcmdVma, MAP_LOCK},
 };
 
 /// Frames mapped per call into the kernel's remapping (the C driver maps
@@ -118,9 +121,9 @@ pub(crate) fn mmap_batch(
         clear(err, num * size_of::<i32>())?;
     }
     let pv = paravirtualised(page)?;
-    let addr = usize::try_from(m.addr).map_err(|_| EINVAL)?;
+    let addr = page_aligned(m.addr)?;
     let len = num << PAGE_SHIFT;
-    let mut errs = KVVec::from_elem(0i32, num, GFP_KERNEL)?;
+    let mut errs = KVVec::from_elem(0i32, num, user_sized())?;
 
     // 0: no error; 1: some frame failed; -ENOENT: some frame is paged out.
     let mut global_error = 0;
@@ -139,7 +142,7 @@ pub(crate) fn mmap_batch(
             if pv {
                 vma.claim_pv();
             } else {
-                vma.claim_translated()?;
+                vma.claim_translated(0, num)?;
             }
         } else if addr < vma.start() || end > vma.end() || vma.range_is_mapped(addr, num) {
             // A retry fills holes only.
@@ -150,7 +153,7 @@ pub(crate) fn mmap_batch(
         let mut start = 0;
         while start < num {
             let nr = CHUNK.min(num - start);
-            let va = (addr + (start << PAGE_SHIFT)) & PAGE_MASK;
+            let va = addr + (start << PAGE_SHIFT);
             let ret = vma.remap_gfns(
                 pv,
                 va,
@@ -250,12 +253,7 @@ pub(crate) fn mmap(page: &HypercallPage, restricted: u32, arg: usize) -> Result<
         }
         let nr = c_int::try_from(entry.npages).map_err(|_| EINVAL)?;
         #[cfg(CONFIG_XEN_PV)]
-        vma.remap_range(
-            entry.va as usize & PAGE_MASK,
-            entry.mfn,
-            nr,
-            u32::from(m.dom),
-        )?;
+        vma.remap_range(entry.va as usize, entry.mfn, nr, u32::from(m.dom))?;
         #[cfg(not(CONFIG_XEN_PV))]
         let _ = nr;
         va += size;

@@ -8,14 +8,16 @@
 //! Checks and errno values as in Linux's C driver: `EFAULT` for the
 //! structure, `EPERM` for another domain than a restricted file's, `EINVAL`
 //! unless address and count are both set or both zero, `EINVAL` for an
-//! address outside a privcmd VMA; then Xen's answer.  Two checks the C
-//! driver lacks: the frames must fit in the VMA that holds the address
+//! address outside a privcmd VMA; then Xen's answer.  Checks the C driver
+//! lacks: the address must be page-aligned (`EINVAL`; C walks past a page
+//! table), the frames must fit in the VMA that holds the address
 //! (`EINVAL`; C would map past its end), and an auto-translated dom0's VMA
-//! takes one resource mapping only (`EINVAL`; C would `BUG()`).
+//! takes one resource mapping only (`EINVAL`; C would `BUG()`).  What is
+//! allocated and lent is sized by the frames asked for, never by the VMA.
 
 use core::mem::{offset_of, size_of};
 use kernel::{
-    page::{PAGE_MASK, PAGE_SHIFT},
+    page::PAGE_SHIFT,
     prelude::*,
     uaccess::{UserPtr, UserSlice},
 };
@@ -24,7 +26,7 @@ use crate::{
     hypercall::{HypercallPage, Hypervisor},
     may_name,
     uapi::{PrivcmdMmapResource, XenMemAcquireResource},
-    vma::{CurrentMm, PrivcmdVma, MAP_LOCK},
+    vma::{page_aligned, user_sized, CurrentMm, PrivcmdVma, MAP_LOCK},
 };
 
 /// `__HYPERVISOR_memory_op`.
@@ -86,7 +88,7 @@ pub(crate) fn mmap_resource(page: &HypercallPage, restricted: u32, arg: usize) -
         return Ok(0);
     }
 
-    let addr = usize::try_from(kdata.addr).map_err(|_| EINVAL)?;
+    let addr = page_aligned(kdata.addr)?;
     let num = usize::try_from(kdata.num).map_err(|_| ENOMEM)?;
     let nr_frames = u32::try_from(kdata.num).map_err(|_| EINVAL)?;
     let len = num.checked_shl(PAGE_SHIFT as u32).ok_or(EINVAL)?;
@@ -101,12 +103,12 @@ pub(crate) fn mmap_resource(page: &HypercallPage, restricted: u32, arg: usize) -
     }
 
     let mut pfns = if pv {
+        let pfns = KVVec::from_elem(0u64, num, user_sized())?;
         vma.claim_pv();
-        KVVec::from_elem(0u64, num, GFP_KERNEL)?
+        pfns
     } else {
-        // One lent frame per page of the VMA; Xen places the resource at
-        // the first `num`.
-        vma.claim_translated()?
+        // One lent frame per frame of the resource, where it is mapped.
+        vma.claim_translated((addr - vma.start()) >> PAGE_SHIFT, num)?
     };
     xdata.frame = u64::from(kdata.idx);
     xdata.nr_frames = nr_frames;
@@ -117,7 +119,7 @@ pub(crate) fn mmap_resource(page: &HypercallPage, restricted: u32, arg: usize) -
     }
 
     if !pv {
-        vma.remap_own(addr, len)?;
+        vma.remap_own()?;
         return Ok(0);
     }
     #[cfg(CONFIG_XEN_PV)]
@@ -127,8 +129,8 @@ pub(crate) fn mmap_resource(page: &HypercallPage, restricted: u32, arg: usize) -
         } else {
             u32::from(kdata.dom)
         };
-        let mut errs = KVVec::from_elem(0i32, num, GFP_KERNEL)?;
-        let mapped = vma.remap_mfns(addr & PAGE_MASK, &mut pfns, &mut errs, domid);
+        let mut errs = KVVec::from_elem(0i32, num, user_sized())?;
+        let mapped = vma.remap_mfns(addr, &mut pfns, &mut errs, domid);
         if mapped < 0 {
             return Err(Error::from_errno(mapped));
         }

@@ -2,9 +2,10 @@
 
 //! User-memory helpers that `kernel::uaccess` does not have (yet).
 
-use core::mem::size_of;
+use core::mem::{size_of, MaybeUninit};
 use kernel::{
     bindings,
+    page::PAGE_SIZE,
     prelude::*,
     transmute::FromBytes,
     uaccess::{UserPtr, UserSlice},
@@ -17,16 +18,34 @@ pub(crate) fn access_ok(addr: u64, len: u64) -> bool {
     addr.checked_add(len).is_some_and(|end| end <= max)
 }
 
-/// Reads an array of `count` `T`s at `addr`, element by element, so that
-/// an unreadable element is `EFAULT` before a count too large to hold is
-/// `ENOMEM` (the order of the C driver's `gather_array`).
+/// Reads an array of `count` `T`s at `addr`, a page at a time, so that an
+/// unreadable element is `EFAULT` before a count too large to hold is
+/// `ENOMEM` (the order of the C driver's `gather_array`), and a count too
+/// large is `ENOMEM` without the allocator's warning.
 pub(crate) fn read_array<T: FromBytes>(addr: u64, count: usize) -> Result<KVVec<T>> {
     let addr = usize::try_from(addr).map_err(|_| EFAULT)?;
     let len = count.checked_mul(size_of::<T>()).ok_or(EFAULT)?;
     let mut reader = UserSlice::new(UserPtr::from_addr(addr), len).reader();
     let mut array = KVVec::new();
-    for _ in 0..count {
-        array.push(reader.read::<T>()?, GFP_KERNEL)?;
+    let per_page = (PAGE_SIZE / size_of::<T>()).max(1);
+    while array.len() < count {
+        let n = (count - array.len()).min(per_page);
+        array.reserve(n, GFP_KERNEL | __GFP_NOWARN)?;
+        let spare = &mut array.spare_capacity_mut()[..n];
+        // SAFETY: `MaybeUninit<T>` has the size and alignment of `T`, so the
+        // `n` spare elements are `n * size_of::<T>()` bytes of the array's
+        // buffer, which nothing else refers to while `spare` is borrowed.
+        let bytes = unsafe {
+            core::slice::from_raw_parts_mut(
+                spare.as_mut_ptr().cast::<MaybeUninit<u8>>(),
+                n * size_of::<T>(),
+            )
+        };
+        reader.read_raw(bytes)?;
+        // SAFETY: `read_raw` initialised the `n` elements after the current
+        // length, within the capacity `reserve` made; any bytes are a valid
+        // `T` (`FromBytes`).
+        unsafe { array.inc_len(n) };
     }
     Ok(array)
 }

@@ -9,7 +9,15 @@
 //! mappings), the VMA cannot be split, and a fault where nothing is mapped
 //! is `SIGBUS`.  A PV dom0 maps the frames by machine address and keeps no
 //! state; a PVH (auto-translated) dom0 first needs guest frames to map them
-//! at, taken from the balloon and given back when the VMA goes.
+//! at, taken from the balloon: one per frame the request maps, held in a
+//! [`Claim`] that every VMA the kernel derives from the claimed one shares
+//! (`mremap` moves a VMA by copying it, which `open` counts), and given
+//! back by the last one's `close`.
+//!
+//! Every address a mapping ioctl is given must be page-aligned (`EINVAL`
+//! otherwise): the kernel's page-table walks step a page at a time to the
+//! end of the range, and one that starts inside a page never lands on the
+//! boundary of a page table.
 //!
 //! The kernel's Rust VMA abstraction has no `vm_operations_struct` and no
 //! per-VMA data yet; this module keeps the few raw accesses that need
@@ -25,8 +33,26 @@ use kernel::{
         virt::{VmaNew, VmaRef},
         MmWithUser,
     },
+    page::{PAGE_MASK, PAGE_SHIFT},
     prelude::*,
+    sync::Refcount,
 };
+
+/// Allocations whose size a caller chooses: a size the allocator refuses is
+/// `ENOMEM`, without the allocator's warning (a panic under
+/// `panic_on_warn`).
+pub(crate) fn user_sized() -> kernel::alloc::Flags {
+    GFP_KERNEL | __GFP_NOWARN
+}
+
+/// `EINVAL` unless `addr` is page-aligned.
+pub(crate) fn page_aligned(addr: u64) -> Result<usize> {
+    let addr = usize::try_from(addr).map_err(|_| EINVAL)?;
+    if addr & !PAGE_MASK != 0 {
+        return Err(EINVAL);
+    }
+    Ok(addr)
+}
 
 /// `vm_private_data` of a PV VMA whose frames are mapped (the C driver's
 /// `PRIV_VMA_LOCKED`).
@@ -62,11 +88,17 @@ extern "C" {
         numpgs: c_int,
         pages: *mut *mut bindings::page,
     ) -> c_int;
-    fn xen_remap_vma_range(
+    // vma_remap.c
+    fn rust_privcmd_remap_pages(
         vma: *mut bindings::vm_area_struct,
         addr: c_ulong,
-        len: c_ulong,
+        nr: c_ulong,
+        pages: *mut *mut bindings::page,
     ) -> c_int;
+    // vma_remap.c
+    fn rust_privcmd_page_pfn(page: *mut bindings::page) -> c_ulong;
+    // vma_remap.c
+    fn rust_privcmd_page_address(page: *mut bindings::page) -> *mut c_void;
     fn xen_alloc_ballooned_pages(nr_pages: c_uint, pages: *mut *mut bindings::page) -> c_int;
     fn xen_free_ballooned_pages(nr_pages: c_uint, pages: *mut *mut bindings::page);
 }
@@ -79,6 +111,7 @@ unsafe impl Sync for VmOps {}
 
 /// The operations of every privcmd VMA; also how a VMA is known as one.
 static VM_OPS: VmOps = VmOps(bindings::vm_operations_struct {
+    open: Some(open),
     close: Some(close),
     may_split: Some(may_split),
     fault: Some(fault),
@@ -124,20 +157,16 @@ impl Drop for CurrentMm {
     }
 }
 
-/// Guest frames lent by the balloon to an auto-translated dom0's VMA, one
-/// per page of the VMA, for the foreign frames to be mapped at.
-///
-/// The VMA's `vm_private_data` is the array of their `struct page *` itself,
-/// as Linux's `xen_remap_vma_range()` reads it; its length is the VMA's
-/// page count, which cannot change (the VMA can neither grow nor split).
+/// Guest frames lent by the balloon to an auto-translated dom0's VMA, for
+/// the foreign frames to be mapped at.
 struct BalloonPages(KVVec<*mut bindings::page>);
 
 impl BalloonPages {
     /// Borrows `nr` frames from the balloon.
     fn alloc(nr: usize) -> Result<Self> {
-        let mut pages = KVVec::with_capacity(nr, GFP_KERNEL)?;
-        pages.extend_with(nr, null_mut(), GFP_KERNEL)?;
         let count = c_uint::try_from(nr).map_err(|_| ENOMEM)?;
+        let mut pages = KVVec::with_capacity(nr, user_sized())?;
+        pages.extend_with(nr, null_mut(), user_sized())?;
         // SAFETY: `pages` holds `nr` entries for the page pointers.
         let rc = unsafe { xen_alloc_ballooned_pages(count, pages.as_mut_ptr()) };
         if rc != 0 {
@@ -149,26 +178,16 @@ impl BalloonPages {
         Ok(Self(pages))
     }
 
-    /// Hands the array over as a VMA's private data.
-    fn into_raw(self) -> *mut c_void {
-        let mut this = core::mem::ManuallyDrop::new(self);
-        let vec = core::mem::take(&mut this.0);
-        let (ptr, len, cap) = vec.into_raw_parts();
-        // `with_capacity(nr)` and `nr` entries: rebuilt from `len` alone.
-        debug_assert_eq!(len, cap);
-        ptr.cast()
-    }
-
-    /// Takes the array of `nr` frames back from a VMA's private data.
-    ///
-    /// # Safety
-    ///
-    /// `raw` came from [`Self::into_raw`] of `nr` frames and is not used
-    /// again.
-    unsafe fn from_raw(raw: *mut c_void, nr: usize) -> Self {
-        // SAFETY: By the caller's promise, `raw` is the buffer of a
-        // `KVVec` of `nr` entries allocated with capacity `nr`.
-        Self(unsafe { KVVec::from_raw_parts(raw.cast(), nr, nr) })
+    /// Guest frame numbers of the frames.
+    fn pfns(&self) -> Result<KVVec<u64>> {
+        let mut pfns = KVVec::with_capacity(self.0.len(), user_sized())?;
+        for &page in self.0.iter() {
+            // SAFETY: `page` is a `struct page` the balloon lent, valid while
+            // it is lent.
+            let pfn = unsafe { rust_privcmd_page_pfn(page) };
+            pfns.push(pfn as u64, user_sized())?;
+        }
+        Ok(pfns)
     }
 }
 
@@ -180,6 +199,61 @@ impl Drop for BalloonPages {
         // SAFETY: The frames came from `xen_alloc_ballooned_pages` and are
         // mapped nowhere (never, or unmapped by `close`).
         unsafe { xen_free_ballooned_pages(self.0.len() as c_uint, self.0.as_mut_ptr()) };
+    }
+}
+
+/// What a claimed VMA of an auto-translated dom0 holds in its
+/// `vm_private_data`: the guest frames lent for the frames it maps, and
+/// where in the VMA they are.
+///
+/// Shared by every VMA that the kernel derives from the claimed one (a
+/// `mremap` that moves it copies the VMA, `private data` included, and
+/// calls `open` on the copy before it closes the original), and released
+/// by the last one's `close`: the frames are unmapped from Xen's side and
+/// given back, once.  The VMA can neither be split nor grow, so every VMA
+/// that holds the claim has the same size.
+struct Claim {
+    /// VMAs that hold the claim.
+    refs: Refcount,
+    /// The page of the VMA, counted from its start, where `frames[0]` is
+    /// mapped.
+    first: usize,
+    /// One lent frame per page from `first`.
+    frames: BalloonPages,
+}
+
+impl Claim {
+    /// The claim of a privcmd VMA's private data, if it holds one.
+    fn from_private(private: *mut c_void) -> Option<NonNull<Claim>> {
+        if private == PRIV_VMA_LOCKED {
+            return None;
+        }
+        NonNull::new(private.cast())
+    }
+
+    /// Gives the frames back: `vma`, the last VMA that held the claim, is
+    /// going.
+    ///
+    /// # Safety
+    ///
+    /// `vma` is valid for the call, and neither it nor any other VMA maps
+    /// the claim's frames any more.
+    unsafe fn release(self: KBox<Self>, vma: *mut bindings::vm_area_struct) {
+        let mut frames = KBox::into_inner(self).frames;
+        let nr = frames.0.len();
+        // SAFETY: `frames` holds `nr` frames lent to the VMA; by the
+        // caller's promise nothing maps them on the kernel's side any more,
+        // and Xen's side is undone here.
+        let rc = unsafe { xen_unmap_domain_gfn_range(vma, nr as c_int, frames.0.as_mut_ptr()) };
+        if rc != 0 {
+            // Still mapped where Xen put them: they cannot be given back.
+            pr_crit!(
+                "unable to unmap {} foreign frames: leaking them ({})\n",
+                nr,
+                rc
+            );
+            frames.0.clear();
+        }
     }
 }
 
@@ -254,75 +328,73 @@ impl<'a> PrivcmdVma<'a> {
         (self.vma.end() - self.vma.start()) >> kernel::page::PAGE_SHIFT
     }
 
-    /// Claims the VMA for an auto-translated dom0: lends it one guest frame
-    /// per page and returns their frame numbers, or `EINVAL` if it was
-    /// claimed before.
-    pub(crate) fn claim_translated(&self) -> Result<KVVec<u64>> {
+    /// Claims the VMA for an auto-translated dom0: lends it a guest frame for
+    /// each of `nr` pages from page `first` of the VMA, and returns their
+    /// frame numbers; `EINVAL` if it was claimed before.
+    pub(crate) fn claim_translated(&self, first: usize, nr: usize) -> Result<KVVec<u64>> {
         if !self.is_unclaimed() {
             return Err(EINVAL);
         }
-        let nr = self.pages();
-        let pages = BalloonPages::alloc(nr)?;
-        let mut pfns = KVVec::with_capacity(nr, GFP_KERNEL)?;
-        for &page in pages.0.iter() {
-            // SAFETY: `page` is a `struct page` of the vmemmap array.
-            let pfn = unsafe { page.offset_from(bindings::vmemmap_base as *mut bindings::page) };
-            pfns.push(pfn as u64, GFP_KERNEL)?;
+        if first.checked_add(nr).is_none_or(|end| end > self.pages()) {
+            return Err(EINVAL);
         }
-        self.set_private(pages.into_raw());
+        let frames = BalloonPages::alloc(nr)?;
+        let pfns = frames.pfns()?;
+        let claim = KBox::new(
+            Claim {
+                refs: Refcount::new(1),
+                first,
+                frames,
+            },
+            GFP_KERNEL,
+        )?;
+        self.set_private(KBox::into_raw(claim).cast());
         Ok(pfns)
+    }
+
+    /// The claim of this (auto-translated dom0's) VMA, if it has one.
+    fn claim(&self) -> Option<&Claim> {
+        let claim = Claim::from_private(self.private())?;
+        // SAFETY: A claim lives until the last VMA that holds it closes;
+        // this one is in the tree and cannot close while the caller holds
+        // the mmap lock.  Only `refs` changes, atomically.
+        Some(unsafe { claim.as_ref() })
     }
 
     /// The kernel addresses of `count` slots of `size` bytes, one after the
     /// other from the start of the page at `addr`, in the frames mapped in
     /// this (auto-translated dom0's) VMA, and which frames those are (the
     /// identity [`crate::ioeventfd::pages_gone`] is told when they go).
-    /// `EFAULT` if nothing is mapped here through frames the kernel can
-    /// address (a PV dom0's mappings), `EINVAL` if the slots run past the
-    /// VMA.
+    /// `EFAULT` if nothing is mapped at `addr` through frames the kernel can
+    /// address (a PV dom0's mappings), `EINVAL` if the slots run past them.
     pub(crate) fn slots(
         &self,
         addr: usize,
         count: usize,
         size: usize,
     ) -> Result<(usize, KVec<*mut u8>)> {
-        let pages = self.balloon_pages();
-        if pages.is_null() {
-            return Err(EFAULT);
-        }
-        let first = (addr - self.start()) & kernel::page::PAGE_MASK;
+        let claim = self.claim().ok_or(EFAULT)?;
+        let frames = &claim.frames.0;
+        // Byte offset of the slots in the claim's frames.
+        let first = ((addr - self.start()) >> PAGE_SHIFT)
+            .checked_sub(claim.first)
+            .filter(|&page| page < frames.len())
+            .ok_or(EFAULT)?
+            << PAGE_SHIFT;
         let len = count.checked_mul(size).ok_or(EINVAL)?;
-        if first + len > self.end() - self.start() {
+        if first + len > frames.len() << PAGE_SHIFT {
             return Err(EINVAL);
         }
         let mut slots = KVec::with_capacity(count, GFP_KERNEL)?;
         for i in 0..count {
             let offset = first + i * size;
-            // SAFETY: `pages` has one entry per page of the VMA (see
-            // `BalloonPages`), and `offset` is inside the VMA.
-            let page = unsafe { *pages.add(offset >> kernel::page::PAGE_SHIFT) };
-            // SAFETY: `page` is a `struct page` of the vmemmap array, whose
-            // frame the kernel maps at `page_offset_base` plus its address.
-            let virt = unsafe {
-                let pfn = page.offset_from(bindings::vmemmap_base as *mut bindings::page) as usize;
-                bindings::page_offset_base + (pfn << kernel::page::PAGE_SHIFT)
-            };
-            slots.push(
-                (virt + (offset & !kernel::page::PAGE_MASK)) as *mut u8,
-                GFP_KERNEL,
-            )?;
+            let page = frames[offset >> PAGE_SHIFT];
+            // SAFETY: `page` is a frame the balloon lent, addressable by the
+            // kernel (lent frames are never high memory on x86_64).
+            let virt = unsafe { rust_privcmd_page_address(page) } as usize;
+            slots.push((virt + (offset & !PAGE_MASK)) as *mut u8, GFP_KERNEL)?;
         }
-        Ok((pages as usize, slots))
-    }
-
-    /// The guest frames lent to an auto-translated dom0's VMA, if any.
-    fn balloon_pages(&self) -> *mut *mut bindings::page {
-        let private = self.private();
-        if private == PRIV_VMA_LOCKED {
-            return null_mut();
-        }
-        // Null, or the array set by `claim_translated`.
-        private.cast()
+        Ok((claim as *const Claim as usize, slots))
     }
 
     /// Maps the machine frames `mfns` at `addr` (PV), frame by frame:
@@ -426,7 +498,7 @@ impl<'a> PrivcmdVma<'a> {
 
     /// Maps the guest frames `gfns` of `domid` at `addr`: PV by machine
     /// translation, auto-translated over the VMA's lent frames starting at
-    /// page `index`.  `errs` gets each frame's result; returns how many
+    /// page `index` of the VMA.  `errs` gets each frame's result; returns how many
     /// were mapped, or a negative errno.
     pub(crate) fn remap_gfns(
         &self,
@@ -445,12 +517,17 @@ impl<'a> PrivcmdVma<'a> {
         }
         let nr = gfns.len().min(errs.len()).min(c_int::MAX as usize);
         let raw = self.vma.as_ptr();
-        let pages = self.balloon_pages();
-        if pages.is_null() {
+        let Some(claim) = self.claim() else {
             return -(bindings::EINVAL as i32);
-        }
-        // SAFETY: As in `remap_pv`; `pages` holds one lent frame per page
-        // of the VMA, and the caller keeps `index + nr` within it.
+        };
+        let Some(frames) = index
+            .checked_sub(claim.first)
+            .and_then(|i| claim.frames.0.get(i..i.checked_add(nr)?))
+        else {
+            return -(bindings::EINVAL as i32);
+        };
+        // SAFETY: As in `remap_pv`; `frames` holds the `nr` lent frames of
+        // the pages at `addr`, which the walk reads only.
         unsafe {
             xen_xlate_remap_gfn_array(
                 raw,
@@ -460,17 +537,28 @@ impl<'a> PrivcmdVma<'a> {
                 errs.as_mut_ptr(),
                 (*raw).vm_page_prot,
                 domid,
-                pages.add(index),
+                frames.as_ptr().cast_mut(),
             )
         }
     }
 
-    /// Maps the VMA's lent frames themselves over `len` bytes at `addr`
+    /// Maps the VMA's lent frames themselves where they were claimed for
     /// (auto-translated: the frames Xen just placed a resource at).
-    pub(crate) fn remap_own(&self, addr: usize, len: usize) -> Result {
-        // SAFETY: A privcmd VMA with the mmap lock held; the range lies in
-        // the VMA (checked by the caller).
-        let rc = unsafe { xen_remap_vma_range(self.vma.as_ptr(), addr as c_ulong, len as c_ulong) };
+    pub(crate) fn remap_own(&self) -> Result {
+        let claim = self.claim().ok_or(EINVAL)?;
+        let frames = &claim.frames.0;
+        let addr = self.start() + (claim.first << PAGE_SHIFT);
+        // SAFETY: A privcmd VMA with the mmap lock held; the claim's pages
+        // lie in the VMA (`claim_translated`), page-aligned, and `frames`
+        // holds one frame for each, which the walk reads only.
+        let rc = unsafe {
+            rust_privcmd_remap_pages(
+                self.vma.as_ptr(),
+                addr as c_ulong,
+                frames.len() as c_ulong,
+                frames.as_ptr().cast_mut(),
+            )
+        };
         kernel::error::to_result(rc)
     }
 }
@@ -500,7 +588,25 @@ unsafe extern "C" fn pte_is_mapped(
     }
 }
 
-/// `close`: gives an auto-translated dom0's lent frames back.
+/// `open`: a VMA derived from a privcmd one (the copy that `mremap` moves
+/// to) holds its claim too.
+///
+/// # Safety
+///
+/// Called by the mm for a new privcmd VMA, copied from one that is still
+/// open, with the mmap lock held for writing.
+unsafe extern "C" fn open(vma: *mut bindings::vm_area_struct) {
+    // SAFETY: The VMA is valid for this call.
+    let private = unsafe { (*vma).vm_private_data };
+    if let Some(claim) = Claim::from_private(private) {
+        // SAFETY: The VMA it was copied from holds the claim, and cannot
+        // close before this returns (the mmap lock is held for writing).
+        unsafe { claim.as_ref() }.refs.inc();
+    }
+}
+
+/// `close`: the last VMA that holds an auto-translated dom0's claim gives
+/// its lent frames back.
 ///
 /// # Safety
 ///
@@ -508,29 +614,21 @@ unsafe extern "C" fn pte_is_mapped(
 unsafe extern "C" fn close(vma: *mut bindings::vm_area_struct) {
     // SAFETY: The VMA is valid for this call; nothing else uses it now.
     let private = unsafe { (*vma).vm_private_data };
-    if private.is_null() || private == PRIV_VMA_LOCKED {
+    let Some(claim) = Claim::from_private(private) else {
+        return;
+    };
+    // SAFETY: This VMA holds a reference to the claim until here.
+    if !unsafe { claim.as_ref() }.refs.dec_and_test() {
         return;
     }
-    // SAFETY: The VMA is valid, and the mm locked for it, for this call.
-    let area = unsafe { VmaRef::from_raw(vma) };
     // Nothing reads them any more once this returns.
-    crate::ioeventfd::pages_gone(private as usize);
-    // Its size is the one it had when claimed: it can neither grow nor split.
-    let nr = (area.end() - area.start()) >> kernel::page::PAGE_SHIFT;
-    // SAFETY: Set by `claim_translated` from `BalloonPages::into_raw` of
-    // `nr` frames, and taken back only here, once.
-    let mut pages = unsafe { BalloonPages::from_raw(private, nr) };
-    // SAFETY: The frames were lent to this VMA and mapped (or not) in it.
-    let rc = unsafe { xen_unmap_domain_gfn_range(vma, nr as c_int, pages.0.as_mut_ptr()) };
-    if rc != 0 {
-        // Still mapped where Xen put them: they cannot be given back.
-        pr_crit!(
-            "unable to unmap {} foreign frames: leaking them ({})\n",
-            nr,
-            rc
-        );
-        core::mem::forget(pages);
-    }
+    crate::ioeventfd::pages_gone(claim.as_ptr() as usize);
+    // SAFETY: The claim came from `KBox::into_raw` in `claim_translated`,
+    // and this was the last VMA that held it.
+    let claim = unsafe { KBox::from_raw(claim.as_ptr()) };
+    // SAFETY: `vma` is valid for the call; the kernel has zapped its
+    // entries, and every other VMA that mapped the frames is gone.
+    unsafe { claim.release(vma) };
 }
 
 /// `may_split`: a privcmd VMA cannot be split.

@@ -63,7 +63,7 @@ trap 'rm -rf "$work"' EXIT
 # the tree (and any build of the user's in it) is left as it is.
 mo=$work/modules
 mkdir -p "$mo"
-cp -r "$top/Kbuild" "$top"/*.rs "$top/abi" "$top/asm" "$top/stub" "$mo/"
+cp -r "$top/Kbuild" "$top"/*.rs "$top"/*.c "$top/abi" "$top/asm" "$top/stub" "$mo/"
 find "$mo" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \) -delete
 . "$top/scripts/versions.sh"
 make -s -C "$kdir" M="$mo" LLVM=1 RUSTC="$RUSTC" RUST_LIB_SRC="$RUST_LIB_SRC" modules >&2
