@@ -734,7 +734,7 @@ TEST_F(privcmd, stub_exchange_of_2p40_extents_is_interruptible)
  */
 TEST_F(privcmd, stub_exchange_resumes_after_a_restarting_signal)
 {
-	const unsigned long n = 1UL << 15;
+	const unsigned long n = 1UL << 12;
 	struct xen_memory_exchange exch;
 	long pages = tot_pages(self->fd);
 	xen_pfn_t *list = gfn0_list(n);
@@ -745,7 +745,7 @@ TEST_F(privcmd, stub_exchange_resumes_after_a_restarting_signal)
 	ASSERT_NE(NULL, list);
 	setup_exchange(&exch, list, n, 0, list, n, 0);
 	count_signals(SIGALRM, SA_RESTART);
-	alarm_every(2000);
+	alarm_every(5000);
 	ret = exchange(self->fd, &exch);
 	alarm_every(0);
 	EXPECT_EQ(0, ret);
