@@ -11,6 +11,12 @@
 //! under the output's address-bit limit) are allocated, aligned to their
 //! order, and mapped at the output gfns, chunk by chunk, with partial
 //! progress in `nr_exchanged`.
+//!
+//! The machine's first MiB is not in the heap, as on x86 Xen, so an
+//! address limit of 20 bits or fewer finds no frame (`-ENOMEM`).  A long
+//! exchange stops between chunks, where Xen's would preempt it, and is
+//! continued from `nr_exchanged` (see the crate's documentation for how a
+//! signal ends it).
 
 use crate::{abi::*, guest_handle::GuestHandle};
 use core::mem::offset_of;
@@ -24,6 +30,13 @@ pub(crate) const GFN_LIMIT: u64 = 1 << 20;
 pub(crate) const INITIAL_PAGES: u64 = 1 << 14;
 /// First machine frame backing dom0's initial memory.
 const INITIAL_MFN: u64 = 1 << 13;
+/// First machine frame of the heap: x86 Xen keeps the first MiB of machine
+/// memory out of its heap (it holds the AP trampoline and is treated as
+/// I/O), so no allocation returns a frame below it.
+const FIRST_HEAP_MFN: u64 = 0x100;
+/// The address limit of an allocation that names none: Xen's
+/// `BITS_PER_LONG + PAGE_SHIFT`, no limit at all.
+const NO_ADDRESS_LIMIT: u32 = 64 + kernel::page::PAGE_SHIFT as u32;
 /// dom0's `max_pages`.
 pub(crate) const MAX_PAGES: u64 = INITIAL_PAGES + (1 << 12);
 /// Largest extent order the control/hardware domain may use (Xen's
@@ -90,17 +103,23 @@ impl Domain {
         (mfn != INVALID_MFN).then_some(u64::from(mfn))
     }
 
-    /// Allocates `2^order` contiguous, order-aligned machine frames ending
-    /// below `2^limit_bits` bytes, highest first (as Xen's heap does).
-    fn alloc_extent(&mut self, order: u32, limit_bits: u32) -> Option<u64> {
+    /// Allocates `2^order` contiguous, order-aligned machine frames from
+    /// the heap zones that an address limit of `bits` allows, highest
+    /// first, as Xen's `alloc_domheap_pages` does.
+    ///
+    /// Xen's heap zone `z` holds the frames whose highest set bit is bit
+    /// `z - 1` (zone 1 also frame 0), and a limit of `bits` allows zones
+    /// up to `bits_to_zone(bits)`: `bits - PAGE_SHIFT`, but zone 1 for any
+    /// limit of `PAGE_SHIFT` bits or fewer.  So frames below `2^bits`
+    /// bytes, or frames 0 and 1 where that would be less.
+    fn alloc_extent(&mut self, order: u32, bits: u32) -> Option<u64> {
         let size = 1u64 << order;
-        let limit = if limit_bits == 0 || limit_bits >= 64 {
-            MACHINE_FRAMES
-        } else {
-            (1u64 << (limit_bits - kernel::page::PAGE_SHIFT as u32).min(63)).min(MACHINE_FRAMES)
-        };
+        let zone_hi = bits.saturating_sub(kernel::page::PAGE_SHIFT as u32).max(1);
+        let limit = 1u64
+            .checked_shl(zone_hi)
+            .map_or(MACHINE_FRAMES, |frames| frames.min(MACHINE_FRAMES));
         let mut start = (limit / size).checked_sub(1)? * size;
-        loop {
+        while start >= FIRST_HEAP_MFN {
             if (start..start + size).all(|mfn| !self.is_allocated(mfn)) {
                 for mfn in start..start + size {
                     self.set_allocated(mfn, true);
@@ -109,6 +128,7 @@ impl Domain {
             }
             start = start.checked_sub(size)?;
         }
+        None
     }
 
     /// Highest populated gfn (`domain_get_maximum_gpfn`).
@@ -231,14 +251,31 @@ fn memory_exchange(arg: GuestHandle<XenMemoryExchange>) -> Result<i64> {
     }
 
     let limit_bits = match xenmemf_address_bits(out.mem_flags) {
-        0 => 64,
+        0 => NO_ADDRESS_LIMIT,
         bits => bits,
     };
+    let preemption = crate::Preemption::start();
     let mut guard = DOMAIN.lock();
     let domain = guard.as_mut().ok_or(ENODEV)?;
     let first = exch.nr_exchanged >> in_chunk_order;
     let chunks = inp.nr_extents >> in_chunk_order;
     for i in first..chunks {
+        // Xen's preemption point: at least one chunk per call, then
+        // nr_exchanged goes back to the guest and a continuation resumes
+        // from it.  The domain lock is let go until then.  A signal ends
+        // the hypercall there instead: the ioctl answers -ERESTARTSYS, so
+        // the kernel restarts it once the signal is handled (a handler
+        // without SA_RESTART sees EINTR), and the restarted exchange
+        // resumes from nr_exchanged as the continuation would.
+        if i != first && preemption.check() {
+            drop(guard);
+            let rc = if crate::signal_pending() {
+                Err(ERESTARTSYS)
+            } else {
+                Err(ERESTART)
+            };
+            return report(arg, i << in_chunk_order, rc);
+        }
         if let Err(e) = exchange_chunk(
             domain,
             i,
@@ -248,7 +285,6 @@ fn memory_exchange(arg: GuestHandle<XenMemoryExchange>) -> Result<i64> {
         ) {
             return report(arg, i << in_chunk_order, Err(e));
         }
-        crate::cond_resched();
     }
     report(arg, inp.nr_extents, Ok(0))
 }

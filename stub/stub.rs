@@ -25,6 +25,23 @@
 //!    `console_io`, following Xen 4.17's public headers and semantics.
 //!    Guest memory is reached only through typed guest handles
 //!    ([`guest_handle::GuestHandle`]).
+//! 5. Preemption: a hypercall of unbounded length (an exchange of 2^40
+//!    extents, a console write of 4 GiB) stops where Xen's would check
+//!    `hypercall_preempt_check()`: at least one unit of work per call,
+//!    then whenever a timer tick has passed or a signal waits
+//!    ([`Preemption`]).  There Xen creates a continuation; the stub's
+//!    exchange returns `ERESTART` to the dispatcher, which lets the CPU go
+//!    and calls it again, its domain lock let go in between, so other
+//!    callers are served meanwhile.  A signal ends the hypercall instead,
+//!    which Xen (whose continuations a guest's signals never see) does
+//!    not do: so that a caller can always be interrupted and killed.  An
+//!    exchange then answers `-ERESTARTSYS` with `nr_exchanged` written
+//!    back, so the kernel restarts the ioctl after the signal (a handler
+//!    without `SA_RESTART` sees `EINTR`) and the restarted exchange
+//!    resumes where it stopped; a console write, which has no such record,
+//!    answers `-EINTR`.  This relies on the driver's one way into the
+//!    stub that can reach these handlers, `IOCTL_PRIVCMD_HYPERCALL`,
+//!    returning the hypercall's value as the ioctl's.
 
 use kernel::{
     bindings,
@@ -64,8 +81,44 @@ fn tracing() -> bool {
     module_parameters::trace.value()
 }
 
+/// Whether a signal waits for the calling task.
+pub(crate) fn signal_pending() -> bool {
+    kernel::current!().signal_pending()
+}
+
+/// The stub's `hypercall_preempt_check()`.
+///
+/// Xen preempts a long hypercall when work is pending on its CPU: a
+/// softirq (its timer's, at the latest on the next tick) or an event for
+/// the calling vCPU.  The stub's counterparts are a timer tick (a new
+/// `jiffies` value since the hypercall was entered or resumed) and a
+/// signal for the calling task.
+pub(crate) struct Preemption {
+    start: kernel::ffi::c_ulong,
+}
+
+impl Preemption {
+    /// Starts a time slice at the current tick.
+    pub(crate) fn start() -> Self {
+        Self { start: jiffies() }
+    }
+
+    /// Whether the hypercall should stop here and be continued later.
+    pub(crate) fn check(&self) -> bool {
+        jiffies() != self.start || signal_pending()
+    }
+}
+
+/// The kernel's tick counter.
+fn jiffies() -> kernel::ffi::c_ulong {
+    // SAFETY: `jiffies` is a kernel global that the timer code updates
+    // with single word-sized stores; a volatile word-sized read of it is
+    // what C's `READ_ONCE(jiffies)` does.
+    unsafe { core::ptr::read_volatile(&raw const bindings::jiffies) }
+}
+
 /// Lets a long hypercall yield the CPU on a kernel without preemption.
-fn cond_resched() {
+pub(crate) fn cond_resched() {
     #[cfg(not(CONFIG_PREEMPTION))]
     {
         extern "C" {
@@ -251,6 +304,13 @@ pub struct CpuUserRegs {
 }
 
 /// A hypercall handler: the five argument registers in, `rax` out.
+///
+/// `Err(ERESTART)` is the handler's continuation (Xen's
+/// `hypercall_create_continuation`): the dispatcher lets the CPU go and
+/// calls the handler again with the same registers, as the vCPU
+/// re-executes the hypercall instruction under Xen.  A handler that
+/// continues has kept its progress in guest memory (as `XENMEM_exchange`
+/// keeps it in `nr_exchanged`), so the next call resumes from there.
 type Handler = fn([u64; 5]) -> Result<i64>;
 
 /// One slot of the hypercall table.
@@ -313,7 +373,18 @@ pub unsafe extern "C" fn xen_stub_do_hypercall(regs: *mut CpuUserRegs) {
             if tracing() {
                 pr_info!("[5 stub] hypercall_table[{}] = {}\n", op, call.name);
             }
-            (call.handler)(args).unwrap_or_else(|e| i64::from(e.to_errno()))
+            let result = loop {
+                match (call.handler)(args) {
+                    Err(e) if e == ERESTART => {
+                        if tracing() {
+                            pr_info!("[5 stub] continuation: hypercall {} again\n", op);
+                        }
+                        cond_resched();
+                    }
+                    result => break result,
+                }
+            };
+            result.unwrap_or_else(|e| i64::from(e.to_errno()))
         }
         None => i64::from(ENOSYS.to_errno()),
     };

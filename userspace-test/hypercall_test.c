@@ -11,10 +11,12 @@
  * change or read dom0's real memory.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -552,32 +554,205 @@ TEST_F(privcmd, stub_exchange_misaligned_structure_works)
 
 TEST_F(privcmd, stub_exchange_below_address_limit)
 {
-	xen_pfn_t in[2] = { 700, 701 }, more[2] = { 702, 703 };
-	xen_pfn_t out[1] = { 0x86000 }, out2[1] = { 0x86002 };
+	xen_pfn_t in[1] = { 0x1000 }, more[1] = { 0x1100 };
+	xen_pfn_t out[1] = { 0x86000 }, out2[1] = { 0x86100 };
 	struct xen_memory_exchange exch;
 
 	STUB_ONLY();
 
 	/* Machine memory below 16 MiB exists in the model. */
-	setup_exchange(&exch, in, 2, 0, out, 1, 1);
+	setup_exchange(&exch, in, 1, 8, out, 1, 8);
 	exch.out.mem_flags = XENMEMF_address_bits(24);
 	EXPECT_EQ(0, exchange(self->fd, &exch));
-	setup_exchange(&exch, out, 1, 1, in, 2, 0);
+	setup_exchange(&exch, out, 1, 8, in, 1, 8);
 	EXPECT_EQ(0, exchange(self->fd, &exch));
 
 	/*
-	 * Below 2^13 bytes there are two machine frames, 0 and 1: one order-1
-	 * extent fits, a second one does not.
+	 * Below 2^21 bytes the heap has the 256 frames of the second MiB
+	 * (x86 Xen keeps the first MiB out of its heap): one order-8 extent
+	 * fits, a second one does not.
 	 */
-	setup_exchange(&exch, in, 2, 0, out, 1, 1);
-	exch.out.mem_flags = XENMEMF_address_bits(13);
+	setup_exchange(&exch, in, 1, 8, out, 1, 8);
+	exch.out.mem_flags = XENMEMF_address_bits(21);
 	EXPECT_EQ(0, exchange(self->fd, &exch));
-	setup_exchange(&exch, more, 2, 0, out2, 1, 1);
-	exch.out.mem_flags = XENMEMF_address_bits(13);
+	setup_exchange(&exch, more, 1, 8, out2, 1, 8);
+	exch.out.mem_flags = XENMEMF_address_bits(21);
 	EXPECT_EQ(-ENOMEM, exchange(self->fd, &exch));
 	EXPECT_EQ(0, exch.nr_exchanged);
-	setup_exchange(&exch, out, 1, 1, in, 2, 0);
+	setup_exchange(&exch, out, 1, 8, in, 1, 8);
 	EXPECT_EQ(0, exchange(self->fd, &exch));
+}
+
+/*
+ * Xen allocates the output below the limit from its heap zones
+ * (bits_to_zone(): any limit of 1 to 12 bits is zone 1, frames 0 and 1),
+ * and x86 Xen keeps the first MiB of machine memory out of its heap, so a
+ * limit of 1 to 20 bits finds no frame: -ENOMEM, nothing exchanged.  The
+ * stub used to compute "bits - PAGE_SHIFT" and, below 12 bits, panicked
+ * on the overflow with its domain lock held.
+ */
+TEST_F(privcmd, stub_exchange_address_bits_below_the_heap_are_enomem)
+{
+	xen_pfn_t in[1] = { 800 }, out[1] = { 0x87000 };
+	struct xen_memory_exchange exch;
+	long pages = tot_pages(self->fd);
+	unsigned int bits;
+
+	STUB_ONLY();
+
+	for (bits = 1; bits <= 20; bits++) {
+		setup_exchange(&exch, in, 1, 0, out, 1, 0);
+		exch.out.mem_flags = XENMEMF_address_bits(bits);
+		EXPECT_EQ(-ENOMEM, exchange(self->fd, &exch))
+			TH_LOG("%u address bits", bits);
+		EXPECT_EQ(0, exch.nr_exchanged);
+	}
+	EXPECT_EQ(pages, tot_pages(self->fd));
+	/* The input frame is still dom0's: without a limit it goes. */
+	setup_exchange(&exch, in, 1, 0, out, 1, 0);
+	EXPECT_EQ(0, exchange(self->fd, &exch));
+	setup_exchange(&exch, out, 1, 0, in, 1, 0);
+	EXPECT_EQ(0, exchange(self->fd, &exch));
+}
+
+static volatile sig_atomic_t signals;
+
+static void count_signal(int sig)
+{
+	signals++;
+}
+
+/* Counts signal sig from now on; flags: SA_RESTART or 0. */
+static void count_signals(int sig, int flags)
+{
+	struct sigaction sa = { .sa_handler = count_signal, .sa_flags = flags };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	signals = 0;
+}
+
+/* SIGALRM every usec microseconds, 0 to stop. */
+static void alarm_every(long usec)
+{
+	struct itimerval it = {
+		.it_interval = { .tv_usec = usec },
+		.it_value = { .tv_usec = usec },
+	};
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A list of n extents of gfn 0, never written: read from the zero page,
+ * it costs no memory.  Exchanging it for itself gives up gfn 0 and maps a
+ * new frame there, n times over.
+ */
+static xen_pfn_t *gfn0_list(unsigned long n)
+{
+	void *p = mmap(NULL, n * sizeof(xen_pfn_t), PROT_READ,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+struct long_exchange {
+	int fd;
+	struct xen_memory_exchange exch;
+	long ret;
+};
+
+static void *long_exchange(void *arg)
+{
+	struct long_exchange *l = arg;
+
+	l->ret = exchange(l->fd, &l->exch);
+	return NULL;
+}
+
+/*
+ * 2^40 extents would keep the stub busy for days.  Xen preempts the
+ * exchange between chunks (a continuation that resumes from
+ * nr_exchanged); the stub does the same and lets go of its domain lock
+ * there, so other hypercalls are served meanwhile, and a signal ends the
+ * call with nr_exchanged written back: -EINTR when the handler does not
+ * ask for SA_RESTART.
+ */
+TEST_F(privcmd, stub_exchange_of_2p40_extents_is_interruptible)
+{
+	const unsigned long n = 1UL << 40;
+	struct long_exchange l = { .fd = self->fd };
+	long pages = tot_pages(self->fd);
+	xen_pfn_t *list = gfn0_list(n);
+	double start;
+	pthread_t t;
+	int i;
+
+	STUB_ONLY();
+
+	ASSERT_NE(NULL, list);
+	setup_exchange(&l.exch, list, n, 0, list, n, 0);
+	count_signals(SIGUSR1, 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, long_exchange, &l));
+	usleep(200 * 1000);
+
+	/* The stub answers meanwhile, also what takes its domain lock. */
+	start = seconds();
+	EXPECT_EQ((4 << 16) | 17, hcall(self->fd, __HYPERVISOR_xen_version,
+				       XENVER_version, 0, 0));
+	EXPECT_EQ(pages, tot_pages(self->fd));
+	EXPECT_GT(1.0, seconds() - start);
+
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, pthread_kill(t, SIGUSR1));
+		usleep(20 * 1000);
+		if (!pthread_tryjoin_np(t, NULL))
+			break;
+	}
+	ASSERT_GT(100, i) TH_LOG("the exchange ignores signals");
+	EXPECT_EQ(-EINTR, l.ret);
+	EXPECT_LT(0, l.exch.nr_exchanged);
+	EXPECT_GT(n, l.exch.nr_exchanged);
+	TH_LOG("%llu extents exchanged before the signal",
+	       (unsigned long long)l.exch.nr_exchanged);
+	EXPECT_EQ(pages, tot_pages(self->fd));
+	munmap(list, n * sizeof(*list));
+}
+
+/*
+ * With SA_RESTART the interrupted exchange is restarted by the kernel and
+ * resumes from nr_exchanged, as Xen's continuation does: the caller sees
+ * one call that succeeds.
+ */
+TEST_F(privcmd, stub_exchange_resumes_after_a_restarting_signal)
+{
+	const unsigned long n = 1UL << 12;
+	struct xen_memory_exchange exch;
+	long pages = tot_pages(self->fd);
+	xen_pfn_t *list = gfn0_list(n);
+	long ret;
+
+	STUB_ONLY();
+
+	ASSERT_NE(NULL, list);
+	setup_exchange(&exch, list, n, 0, list, n, 0);
+	count_signals(SIGALRM, SA_RESTART);
+	alarm_every(5000);
+	ret = exchange(self->fd, &exch);
+	alarm_every(0);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(n, exch.nr_exchanged);
+	EXPECT_EQ(pages, tot_pages(self->fd));
+	TH_LOG("%d signals during the call", signals);
+	munmap(list, n * sizeof(*list));
 }
 
 struct worker {
@@ -670,6 +845,86 @@ TEST_F(privcmd, console_io_bad_buffer_is_efault)
 TEST_F(privcmd, console_io_unknown_cmd_is_enosys)
 {
 	EXPECT_EQ(-ENOSYS, hcall(self->fd, __HYPERVISOR_console_io, 1000, 0, 0));
+}
+
+/* What one CONSOLEIO_write of the stub may put into the kernel log. */
+#define STUB_LOG_BUDGET 16384
+
+/* Fills len bytes at buf with 64-byte lines that start with tag. */
+static void tagged_lines(char *buf, size_t len, const char *tag)
+{
+	size_t i;
+
+	for (i = 0; i + 64 <= len; i += 64) {
+		memset(buf + i, '.', 63);
+		memcpy(buf + i, tag, strlen(tag));
+		buf[i + 63] = '\n';
+	}
+}
+
+/*
+ * Xen writes the hardware domain's output in chunks of 127 bytes and
+ * keeps a 16 KiB ring of it; the stub's console is the kernel log, which
+ * one call may not flood: 16 KiB of it is logged, then one line that says
+ * how much was left out.
+ */
+TEST_F(privcmd, stub_console_io_write_is_bounded_in_the_log)
+{
+	const size_t len = 256 * 1024;
+	char *buf = malloc(len), tag[32];
+	int lines;
+
+	STUB_ONLY();
+
+	ASSERT_NE(NULL, buf);
+	snprintf(tag, sizeof(tag), "flood%lx:", (long)time(NULL) ^ getpid());
+	tagged_lines(buf, len, tag);
+	EXPECT_EQ(0, hcall(self->fd, __HYPERVISOR_console_io, CONSOLEIO_write,
+			   len, (uintptr_t)buf));
+	lines = kernel_log_count(tag);
+	/*
+	 * At most the lines that start in the first 16 KiB; where a chunk
+	 * boundary cuts a tag, that line is not counted.
+	 */
+	EXPECT_GE(STUB_LOG_BUDGET / 64 + 1, lines);
+	EXPECT_LE(STUB_LOG_BUDGET / 128, lines);
+	EXPECT_LE(1, kernel_log_count("bytes not logged"));
+	free(buf);
+}
+
+/*
+ * A write of 4 GiB - 1 bytes (count is 32 bits), from a region that costs
+ * nothing: Xen preempts it between chunks; the stub ends it on a signal,
+ * with -EINTR, and logs no more than its budget.
+ */
+TEST_F(privcmd, stub_console_io_4gib_write_is_interruptible)
+{
+	const size_t len = 0xffffffffUL;
+	char *buf, tag[32];
+	double start;
+
+	STUB_ONLY();
+
+	buf = mmap(NULL, len, PROT_READ,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, mprotect(buf, 65536, PROT_READ | PROT_WRITE));
+	snprintf(tag, sizeof(tag), "huge%lx:", (long)time(NULL) ^ getpid());
+	tagged_lines(buf, 65536, tag);
+
+	count_signals(SIGALRM, 0);
+	alarm_every(200 * 1000);
+	start = seconds();
+	EXPECT_EQ(-EINTR, hcall(self->fd, __HYPERVISOR_console_io,
+				CONSOLEIO_write, len, (uintptr_t)buf));
+	alarm_every(0);
+	EXPECT_GT(5.0, seconds() - start);
+	EXPECT_LT(0, signals);
+	EXPECT_GE(STUB_LOG_BUDGET / 64 + 1, kernel_log_count(tag));
+	/* The console still works. */
+	EXPECT_EQ(0, hcall(self->fd, __HYPERVISOR_console_io, CONSOLEIO_write,
+			   3, (uintptr_t)"ok\n"));
+	munmap(buf, len);
 }
 
 TEST_HARNESS_MAIN
