@@ -64,6 +64,7 @@ trap 'rm -rf "$work"' EXIT
 mo=$work/modules
 mkdir -p "$mo"
 cp -r "$top/Kbuild" "$top"/*.rs "$top/abi" "$top/asm" "$top/stub" "$mo/"
+find "$top" -maxdepth 1 -name '*.c' -exec cp {} "$mo/" \;
 find "$mo" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \) -delete
 . "$top/scripts/versions.sh"
 make -s -C "$kdir" M="$mo" LLVM=1 RUSTC="$RUSTC" RUST_LIB_SRC="$RUST_LIB_SRC" modules >&2
@@ -97,11 +98,18 @@ if [ "$world" = xen ]; then
 	# Xen's toolstack from Debian's packages, and the test that runs it.
 	cp -a "$("$top/scripts/dom0-root.sh")"/. "$root/"
 	cp "$top/userspace-test/xen_tools_test.sh" "$root/tests/90-xen_tools_test.sh"
-	# A PV guest for xl create: the same kernel, and a busybox initramfs.
-	mkdir -p "$root/guest" "$work/domu/bin"
+	# A PV guest for xl create: the same kernel, and a busybox initramfs
+	# with domu_test and the drivers it loads as a domU's privcmd (ours,
+	# Linux's C one, xenfs), without their debugging information.
+	mkdir -p "$root/guest" "$work/domu/bin" "$work/domu/modules"
 	cp "$kdir/arch/x86/boot/bzImage" "$root/guest/bzImage"
 	cp /bin/busybox "$work/domu/bin/busybox"
 	cp "$top/userspace-test/domu-init.sh" "$work/domu/init"
+	cp "$ub/domu_test" "$work/domu/domu_test"
+	for ko in "$mo/rust_privcmd.ko" "$kdir/drivers/xen/xen-privcmd.ko" \
+		"$kdir/drivers/xen/xenfs/xenfs.ko"; do
+		llvm-objcopy --strip-debug "$ko" "$work/domu/modules/$(basename "$ko")"
+	done
 	(cd "$work/domu" && find . | cpio -o -H newc --quiet | gzip -1) >"$root/guest/initrd.gz"
 	# The kernel's own modules: xenfs (/proc/xen), the C privcmd, pciback.
 	cp "$kdir/drivers/xen/xenfs/xenfs.ko" "$kdir/drivers/xen/xen-privcmd.ko" \
