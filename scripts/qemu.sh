@@ -16,7 +16,9 @@
 # Fails when a test fails, when the guest does not finish within
 # --timeout seconds (default 600), or when the guest's kernel log holds an
 # Oops, BUG, WARNING, KASAN or lockdep report (which is then printed).
-# The console log is kept in $PRIVCMD_CACHE/last-run.log.
+# The console log is kept in $PRIVCMD_CACHE/last-run.log (and copied to
+# $PRIVCMD_LOG if set, a file of the caller's own, which no other run
+# overwrites).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -171,4 +173,5 @@ set -e
 elapsed=$(($(date +%s) - start))
 
 cp "$log" "$PRIVCMD_CACHE/last-run.log"
+[ -z "${PRIVCMD_LOG:-}" ] || cp "$log" "$PRIVCMD_LOG"
 "$top/scripts/check-log.sh" "$log" "$run" "$qemu_status" "$elapsed"

@@ -333,13 +333,17 @@ TEST(target_naming_no_domain_is_domid_idle)
 	int fd = start(_metadata, "32756", "");
 
 	if (c_driver()) {
-		long version = xen_version(fd);
-		long named = dm_op_none(fd, OTHER);
+		long version = xen_version(fd), named = dm_op_none(fd, OTHER);
+		long seven, other;
 
 		close(fd);
+		fd = start(_metadata, "65543", "");
+		seven = dm_op_none(fd, 7);
+		other = dm_op_none(fd, OTHER);
+		close(fd);
 		unload_driver();
-		SKIP(return, "C driver: target 32756 (DOMID_INVALID) lifts the restriction (xen_version: %ld, dm_op on another domain: %ld)",
-		     version, named);
+		SKIP(return, "C driver: target 32756 (DOMID_INVALID) lifts the restriction (xen_version: %ld, dm_op on another domain: %ld); target 65543 names domain 7 (dm_op on 7: %ld, on another: %ld)",
+		     version, named, seven, other);
 	}
 	expect_restricted(_metadata, fd, DOMID_IDLE);
 	close(fd);
