@@ -7,7 +7,9 @@
 //! of `include/uapi/xen/privcmd.h`.  `IOCTL_PRIVCMD_HYPERCALL` copies the
 //! caller's `struct privcmd_hypercall` in and calls `hypercall_page[op]`
 //! (see [`hypercall`]).  The page is filled by Xen or, on a kernel that runs
-//! on no hypervisor, by the in-tree hypervisor stub (`xen_stub.ko`).
+//! on no hypervisor, by the in-tree hypervisor stub (`xen_stub.ko`).  In a
+//! domain other than dom0, files are restricted to the domain that the
+//! toolstack names in xenstore (see [`domain`]).
 
 use kernel::{
     fs::File,
@@ -23,6 +25,7 @@ use kernel::{
 };
 
 mod dm_op;
+mod domain;
 mod eventfd;
 mod hypercall;
 mod hypercall_buf;
@@ -67,6 +70,10 @@ module! {
         dm_op_buf_max_size: u32 {
             default: 4096,
             description: "Maximum size of a dm_op hypercall buffer",
+        },
+        unrestricted: bool {
+            default: false,
+            description: "In a domU, do not restrict files to the xenstore target domain (ignored under lockdown)",
         },
     },
 }
@@ -115,6 +122,7 @@ struct PrivcmdModule {
     _buf_dev: MiscDeviceRegistration<HypercallBufFile>,
     _irqfds: irqfd::IrqfdRegistration,
     _ioeventfds: ioeventfd::IoeventfdRegistration,
+    _restriction: domain::Restriction,
     _page: PagePublication,
 }
 
@@ -132,6 +140,8 @@ impl kernel::InPlaceModule for PrivcmdModule {
             ioeventfd::IOREQS.init();
             ioeventfd::ASSIGN_LOCK.init();
         }
+        // SAFETY: As above: once per load, before any open.
+        unsafe { domain::TARGET.init() };
         try_pin_init!(Self {
             _page: {
                 let page = HypercallPage::setup()?;
@@ -139,6 +149,8 @@ impl kernel::InPlaceModule for PrivcmdModule {
                 bench(&page)?;
                 PagePublication::new(page)?
             },
+            // Before the device, as opens read it.
+            _restriction: domain::Restriction::new(module_parameters::unrestricted.value())?,
             _irqfds: irqfd::IrqfdRegistration::new()?,
             _ioeventfds: ioeventfd::IoeventfdRegistration,
             _dev <- MiscDeviceRegistration::register(MiscDeviceOptions {
@@ -255,13 +267,17 @@ impl PrivcmdFile {
 impl MiscDevice for PrivcmdFile {
     type Ptr = KBox<Self>;
 
+    /// Opens a file, unrestricted in the initial domain; in a domU,
+    /// restricted to the xenstore target domain once xenstore is up (see
+    /// [`domain`]).
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
+        let domid = domain::Restriction::for_open()?;
         // Published before the device was registered, withdrawn after.
         let page = PAGE.lock().as_ref().ok_or(ENODEV)?.clone();
         Ok(KBox::new(
             Self {
                 page,
-                domid: Atomic::new(DOMID_INVALID),
+                domid: Atomic::new(domid),
             },
             GFP_KERNEL,
         )?)

@@ -60,16 +60,31 @@ fi
 
 # Kernel reports that fail a run wherever they appear in the console;
 # under Xen, the hypervisor's own lines count only when dom0 or Xen died.
+# A Xen guest's console, which dom0 shows between @@DOMU-BEGIN and
+# @@DOMU-END (its tests' TAP and its kernel log), is judged on its own.
 splat='(Oops|BUG:|WARNING:|KASAN:|UBSAN:|general protection fault|Kernel panic|INFO: task .* blocked|kmemleak: [0-9]+ new suspected|Call Trace:)'
-xen_death='^\(XEN\) .*(Domain 0 crashed|Dom0 crashed|Panic on CPU)'
-first=$(grep -nE "$splat" "$log" | grep -vE '^[0-9]+:\(XEN\)' | head -n 1 | cut -d: -f1)
-[ -n "$first" ] || first=$(grep -nE "$xen_death" "$log" | head -n 1 | cut -d: -f1)
-if [ -n "$first" ]; then
-	result 0 "kernel log has no Oops, BUG, WARNING, KASAN or lockdep report"
-	echo "# kernel report:"
-	sed -n "$((first > 5 ? first - 5 : 1)),$((first + 60))p" "$log" | sed 's/^/#   /'
-else
-	result 1 "kernel log has no Oops, BUG, WARNING, KASAN or lockdep report"
+xen_death='\(XEN\) .*(Domain 0 crashed|Dom0 crashed|Panic on CPU)'
+# "<line number>:<line>" of the lines of the log inside (1) or outside (0)
+# the guest's console.
+numbered() { # <1|0>
+	awk -v want="$1" '/^@@DOMU-BEGIN/ { in_domu = 1 } /^@@DOMU-END/ { in_domu = 0 }
+		in_domu == want { print NR ":" $0 }' "$log"
+}
+report() { # <first line of the report> <name>
+	if [ -n "$1" ]; then
+		result 0 "$2"
+		echo "# kernel report:"
+		sed -n "$(($1 > 5 ? $1 - 5 : 1)),$(($1 + 60))p" "$log" | sed 's/^/#   /'
+	else
+		result 1 "$2"
+	fi
+}
+first=$(numbered 0 | grep -E "^[0-9]+:.*$splat" | grep -vE '^[0-9]+:\(XEN\)' | head -n 1 | cut -d: -f1)
+[ -n "$first" ] || first=$(numbered 0 | grep -E "^[0-9]+:$xen_death" | head -n 1 | cut -d: -f1)
+report "$first" "kernel log has no Oops, BUG, WARNING, KASAN or lockdep report"
+if grep -q '^@@DOMU-BEGIN' "$log"; then
+	first=$(numbered 1 | grep -E "^[0-9]+:.*$splat" | head -n 1 | cut -d: -f1)
+	report "$first" "the Xen guest's kernel log has no Oops, BUG or WARNING"
 fi
 
 if [ "$skipped" -gt 0 ]; then

@@ -16,7 +16,9 @@
 # Fails when a test fails, when the guest does not finish within
 # --timeout seconds (default 600), or when the guest's kernel log holds an
 # Oops, BUG, WARNING, KASAN or lockdep report (which is then printed).
-# The console log is kept in $PRIVCMD_CACHE/last-run.log.
+# The console log is kept in $PRIVCMD_CACHE/last-run.log (and copied to
+# $PRIVCMD_LOG if set, a file of the caller's own, which no other run
+# overwrites).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -97,11 +99,18 @@ if [ "$world" = xen ]; then
 	# Xen's toolstack from Debian's packages, and the test that runs it.
 	cp -a "$("$top/scripts/dom0-root.sh")"/. "$root/"
 	cp "$top/userspace-test/xen_tools_test.sh" "$root/tests/90-xen_tools_test.sh"
-	# A PV guest for xl create: the same kernel, and a busybox initramfs.
-	mkdir -p "$root/guest" "$work/domu/bin"
+	# A PV guest for xl create: the same kernel, and a busybox initramfs
+	# with domu_test and the drivers it loads as a domU's privcmd (ours,
+	# Linux's C one, xenfs), without their debugging information.
+	mkdir -p "$root/guest" "$work/domu/bin" "$work/domu/modules"
 	cp "$kdir/arch/x86/boot/bzImage" "$root/guest/bzImage"
 	cp /bin/busybox "$work/domu/bin/busybox"
 	cp "$top/userspace-test/domu-init.sh" "$work/domu/init"
+	cp "$ub/domu_test" "$work/domu/domu_test"
+	for ko in "$mo/rust_privcmd.ko" "$kdir/drivers/xen/xen-privcmd.ko" \
+		"$kdir/drivers/xen/xenfs/xenfs.ko"; do
+		llvm-objcopy --strip-debug "$ko" "$work/domu/modules/$(basename "$ko")"
+	done
 	(cd "$work/domu" && find . | cpio -o -H newc --quiet | gzip -1) >"$root/guest/initrd.gz"
 	# The kernel's own modules: xenfs (/proc/xen), the C privcmd, pciback.
 	cp "$kdir/drivers/xen/xenfs/xenfs.ko" "$kdir/drivers/xen/xen-privcmd.ko" \
@@ -163,4 +172,5 @@ set -e
 elapsed=$(($(date +%s) - start))
 
 cp "$log" "$PRIVCMD_CACHE/last-run.log"
+[ -z "${PRIVCMD_LOG:-}" ] || cp "$log" "$PRIVCMD_LOG"
 "$top/scripts/check-log.sh" "$log" "$run" "$qemu_status" "$elapsed"

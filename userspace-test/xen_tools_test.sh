@@ -55,7 +55,7 @@ known_gap() { # <reason>
 }
 
 echo "TAP version 13"
-echo "1..16"
+echo "1..19"
 mkdir -p /run/xen /run/xenstored /var/lib/xenstored /var/log/xen /var/lib/xen
 # The kind of dom0 that the harness asked Xen for (privcmd.dom0=pv|pvh).
 want=$(echo "${PRIVCMD_DOM0:-pv}" | tr a-z A-Z)
@@ -92,10 +92,16 @@ check "test-resource" $bin/test-resource
 
 # A PV guest, created, run and destroyed by xl over the loaded privcmd:
 # the same kernel as dom0, a busybox initramfs that says hello on its
-# console, read back from xenconsoled's log.
+# console, read back from xenconsoled's log, and then runs domu_test over
+# the same driver as a domU's privcmd (XSA-482: restricted to the domain
+# that its xenstore "target" names).  xl creates it paused, dom0 writes
+# that key as xl writes it for a stub domain (a domain id, in decimal) and
+# gives the guest the key, for its tests to rewrite, then unpauses it.
+# The guest's TAP and kernel log are shown last, as the suite domu_test.
 driver=rust
 [ -d /sys/module/xen_privcmd ] && driver=c
 guest=rust-privcmd-guest
+console=/var/log/xen/console/guest-$guest.log
 cat >/tmp/guest.cfg <<EOC
 name = "$guest"
 type = "pv"
@@ -110,7 +116,15 @@ check "xenconsoled starts" sh -c "$bin/xenconsoled --pid-file /run/xen/xenconsol
 	--log=guest --log-dir=/var/log/xen/console && sleep 1 && pidof xenconsoled"
 # Building and starting a guest takes a few seconds; more on a busy host.
 limit=90
-check "xl create of a PV guest" $bin/xl create /tmp/guest.cfg
+check "xl create of a PV guest, paused" $bin/xl create -p /tmp/guest.cfg
+domid=$($bin/xl domid $guest 2>/dev/null)
+# The domain that does not exist that domu_test expects (its TARGET).
+check "dom0 writes the guest's xenstore target, as xl does for a stub domain" sh -c "
+	[ -n '$domid' ] && /usr/bin/xenstore-write /local/domain/$domid/target 28672 &&
+	/usr/bin/xenstore-chmod /local/domain/$domid/target n$domid &&
+	/usr/bin/xenstore-read /local/domain/$domid/target"
+unpaused=$(date +%s)
+check "xl unpause starts the guest" $bin/xl unpause $guest
 check "xl list shows the guest" sh -c "$bin/xl list | grep '^$guest '"
 # Name, Mem, VCPUs; not its ID, which counts the domains that the
 # suites before created (some only over one driver).
@@ -118,10 +132,30 @@ echo "$out" | awk '{ print "# fact: xl list: " $1, $3, $4 }'
 limit=90
 check "the guest's console reaches xenconsoled" sh -c "
 	for i in \$(seq 80); do
-		grep -q 'hello from a PV guest created over $driver' \
-			/var/log/xen/console/guest-$guest.log 2>/dev/null && exit 0
+		grep -q 'hello from a PV guest created over $driver' $console 2>/dev/null && exit 0
 		sleep 1
-	done; cat /var/log/xen/console/guest-$guest.log; exit 1"
+	done; cat $console; exit 1"
+hello=$(date +%s)
+# Loading and unloading the driver a dozen times under TCG, in a PV guest.
+limit=300
+check "the guest runs domu_test and returns its kernel log" sh -c "
+	for i in \$(seq 290); do
+		grep -q '^@@DOMU-DONE' $console 2>/dev/null && exit 0
+		sleep 1
+	done; exit 1"
+echo "# the guest said hello $((hello - unpaused)) s after its unpause, finished its tests $(($(date +%s) - hello)) s later"
 check "xl destroy removes the guest" sh -c "$bin/xl destroy $guest &&
 	! $bin/xl list | grep '^$guest '"
+
+# The guest's console: its tests' TAP, counted with dom0's, and its kernel
+# log, which scripts/check-log.sh judges on its own, between the markers.
+echo "# suite: domu_test"
+# All of it if the tests never started.
+echo "@@DOMU-BEGIN"
+if grep -q '^@@DOMU-TESTS' $console 2>/dev/null; then
+	tr -d '\r' <$console | sed -n '/^@@DOMU-TESTS/,$p'
+else
+	tr -d '\r' <$console 2>/dev/null
+fi | grep -v '^@@DOMU-'
+echo "@@DOMU-END"
 exit $((failed > 0))
