@@ -818,6 +818,61 @@ TEST_F(ioeventfd, backend_may_bind_after_the_ioeventfd)
 	destroy_domain(self->fd, dom);
 }
 
+/*
+ * An ioeventfd deassigned while its port waits for a channel: nothing of
+ * the driver's is left to join the backend's binding when it comes.
+ */
+TEST_F(ioeventfd, deassigned_before_the_backend_binds_nothing)
+{
+	struct ioctl_evtchn_bind_unbound_port bind = { .remote_domain = 0 };
+	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
+	volatile struct ioreq *slot;
+	struct ioctl_evtchn_unbind unbind;
+	uint32_t port;
+	domid_t dom;
+	char *page;
+	int evtchn;
+
+	SLOTS_NEEDED();
+	if (c_driver())
+		SKIP(return, "the C driver binds the closed port; unbinding it, the kernel's close of it fails, a BUG");
+	evtchn = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, evtchn);
+	dom = map_request_page(self->fd, &page);
+	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+	slot = (volatile struct ioreq *)page;
+
+	ASSERT_LT(0, port = ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind));
+	unbind.port = port;
+	ASSERT_EQ(0, ioctl(evtchn, IOCTL_EVTCHN_UNBIND, &unbind));
+	self->ports[0] = port;
+	self->req.ioreq = (uintptr_t)page;
+	self->req.dom = dom;
+	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
+	/* Some retries pass; the port is left as it was. */
+	usleep(200 * 1000);
+	EXPECT_EQ(EVTCHNSTAT_closed, port_status(self->fd, port));
+	EXPECT_EQ(0, ioeventfd_deassign(self->fd, self->req));
+
+	ASSERT_EQ(port, ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind))
+		TH_LOG("Xen did not hand out port %u again", port);
+	peer.remote_port = port;
+	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_bind_interdomain, &peer));
+	usleep(200 * 1000);
+	notify_queue(slot);
+	ASSERT_EQ(0, ring(self->fd, peer.local_port));
+	EXPECT_EQ(port, pending_port(evtchn));
+	end_event(evtchn, port);
+	EXPECT_EQ(0, take(self->efd));
+	EXPECT_EQ(STATE_IOREQ_READY, (int)slot->state);
+
+	close(evtchn);
+	EXPECT_EQ(EVTCHNSTAT_closed, port_status(self->fd, port));
+	EXPECT_EQ(0, close_port(self->fd, peer.local_port));
+	munmap(page, 4096);
+	destroy_domain(self->fd, dom);
+}
+
 /* The vCPUs' slots must lie in the mapping: 129 of them take 4128 bytes. */
 TEST_F(ioeventfd, slots_past_the_mapping_are_einval)
 {
