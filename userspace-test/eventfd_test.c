@@ -873,6 +873,60 @@ TEST_F(ioeventfd, deassigned_before_the_backend_binds_nothing)
 	destroy_domain(self->fd, dom);
 }
 
+/*
+ * Unloading the driver ends an ioeventfd whose port still waits for a
+ * channel: its retries stop with it, and nothing of it is bound when the
+ * backend's binding comes.
+ */
+TEST_F(ioeventfd, unload_ends_an_ioeventfd_that_waits)
+{
+	struct ioctl_evtchn_bind_unbound_port bind = { .remote_domain = 0 };
+	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
+	struct ioctl_evtchn_unbind unbind;
+	uint32_t port;
+	domid_t dom;
+	char *page;
+	int evtchn;
+
+	SLOTS_NEEDED();
+	if (c_driver())
+		SKIP(return, "the C driver binds the closed port, as in deassigned_before_the_backend_binds_nothing");
+	evtchn = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, evtchn);
+	dom = map_request_page(self->fd, &page);
+	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+
+	ASSERT_LT(0, port = ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind));
+	unbind.port = port;
+	ASSERT_EQ(0, ioctl(evtchn, IOCTL_EVTCHN_UNBIND, &unbind));
+	self->ports[0] = port;
+	self->req.ioreq = (uintptr_t)page;
+	self->req.dom = dom;
+	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
+
+	/* Nothing pins the module but the mapping and the file. */
+	munmap(page, 4096);
+	close(self->fd);
+	usleep(100 * 1000);
+	ASSERT_EQ(0, unload_module("rust_privcmd")) TH_LOG("%m");
+	ASSERT_EQ(0, load_module("rust_privcmd", "")) TH_LOG("%m");
+	self->fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+
+	ASSERT_EQ(port, ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind))
+		TH_LOG("Xen did not hand out port %u again", port);
+	peer.remote_port = port;
+	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_bind_interdomain, &peer));
+	ASSERT_EQ(0, ring(self->fd, peer.local_port));
+	EXPECT_EQ(port, pending_port(evtchn));
+	EXPECT_EQ(0, take(self->efd));
+
+	close(evtchn);
+	EXPECT_EQ(EVTCHNSTAT_closed, port_status(self->fd, port));
+	EXPECT_EQ(0, close_port(self->fd, peer.local_port));
+	destroy_domain(self->fd, dom);
+}
+
 /* The vCPUs' slots must lie in the mapping: 129 of them take 4128 bytes. */
 TEST_F(ioeventfd, slots_past_the_mapping_are_einval)
 {
