@@ -47,7 +47,13 @@
 //!
 //! Each port is unbound from the interrupt its binding returned, never
 //! looked up again by port number (which, once a channel has been closed
-//! and its port reused, names another binding).
+//! and its port reused, names another binding).  One case stays unsound,
+//! in the kernel rather than here: a backend that binds, with
+//! `IOCTL_EVTCHN_BIND_STATIC`, a port whose only binding is ours (an open
+//! channel that nothing had bound).  `/dev/xen/evtchn` assumes its binding
+//! is a port's first; the event channel core warns, and tears the channel's
+//! binding down under ours when the backend closes (as for any binding the
+//! kernel holds).  Our unbinding then leaves alone what it no longer owns.
 //!
 //! Where the C driver trusts the address, this one checks it: it must lie
 //! in a privcmd mapping of an auto-translated dom0 (`EFAULT` otherwise:
@@ -115,6 +121,7 @@ unsafe extern "C" {
         dev_id: *mut c_void,
     ) -> c_int;
     fn unbind_from_irqhandler(irq: c_uint, dev_id: *mut c_void);
+    fn irq_from_evtchn(evtchn: c_uint) -> c_uint;
     fn evtchn_get(evtchn: c_uint) -> c_int;
     fn evtchn_put(evtchn: c_uint);
 }
@@ -298,10 +305,20 @@ impl PinnedDrop for Ioreq {
             let Ok(irq) = c_uint::try_from(port.irq.load(Relaxed)) else {
                 continue;
             };
+            // Our binding holds the port's, as one of its users, except
+            // where a backend bound the port after ours, which the event
+            // channel core warns of (see the module's documentation), and
+            // then tore it down when it closed.  Then the port maps to no
+            // interrupt, or to another binding's: neither is ours to
+            // unbind, nor is the interrupt freed with the old binding.
+            // SAFETY: `irq_from_evtchn` takes any number.
+            if unsafe { irq_from_evtchn(port.port) } != irq {
+                pr_warn!("ioeventfd: port {} was unbound under us\n", port.port);
+                continue;
+            }
             // SAFETY: The port's binding returned `irq`, with this
-            // `dev_id`, and holds it (as one of its users) until this
-            // call; unbinding waits for a running handler, after which
-            // none runs on it.
+            // `dev_id`, and still maps the port to it; unbinding waits for
+            // a running handler, after which none runs on it.
             unsafe { unbind_from_irqhandler(irq, from_ref(port).cast_mut().cast()) };
         }
     }
