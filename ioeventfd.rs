@@ -26,9 +26,34 @@
 //!
 //! The channels are bound late-EOI and shared: the backend's own binding of
 //! each (through `/dev/xen/evtchn`, which counts its users) ends every
-//! event, as with the C driver.  A port the kernel has bound otherwise (for
-//! itself, or for another vCPU of the same request) is `EBUSY`, where the
-//! C driver's binding trips a warning of the event channel core.
+//! event, as with the C driver.  Which binding a port gets depends on who
+//! holds it when the eventfd is assigned:
+//!
+//! - a binding that counts its users (the backend's): ours joins it, as one
+//!   more user, so that the channel stays open until both have let go,
+//!   whichever goes first;
+//! - no binding, on a channel Xen has open: ours is the only one, and the
+//!   channel is closed with it (as the C driver does);
+//! - no binding, and Xen has no channel on the port: nothing is bound yet.
+//!   A backend may bind the port later, through `/dev/xen/evtchn`, whose
+//!   binding must be the first the kernel makes of it (any other would
+//!   trip a warning of the kernel's event channel core and be torn down
+//!   under us when the backend closes).  So the port is looked at again
+//!   every [`RETRY_MS`] until it has such a binding, which ours then joins.
+//!   The C driver binds the port at once;
+//! - a binding that does not count its users (one of the kernel's own, or
+//!   ours of the same port for another vCPU): `EBUSY`, where the C
+//!   driver's binding trips that warning.
+//!
+//! Each port is unbound from the interrupt its binding returned, never
+//! looked up again by port number (which, once a channel has been closed
+//! and its port reused, names another binding).  One case stays unsound,
+//! in the kernel rather than here: a backend that binds, with
+//! `IOCTL_EVTCHN_BIND_STATIC`, a port whose only binding is ours (an open
+//! channel that nothing had bound).  `/dev/xen/evtchn` assumes its binding
+//! is a port's first; the event channel core warns, and tears the channel's
+//! binding down under ours when the backend closes (as for any binding the
+//! kernel holds).  Our unbinding then leaves alone what it no longer owns.
 //!
 //! Where the C driver trusts the address, this one checks it: it must lie
 //! in a privcmd mapping of an auto-translated dom0 (`EFAULT` otherwise:
@@ -39,21 +64,23 @@
 use core::{
     ffi::{c_int, c_uint, c_ulong, c_void},
     mem::size_of,
-    ptr::{null, read_volatile, write_volatile},
+    ptr::{from_ref, null, read_volatile, write_volatile},
 };
 use kernel::{
     bindings,
     ffi::c_char,
     list::{impl_list_arc_safe, impl_list_item, List, ListArc, ListLinks},
-    new_spinlock_irq,
+    new_delayed_work, new_spinlock_irq,
     prelude::*,
     sync::{
         atomic::{ordering::Relaxed, Atomic},
         barrier::{smp_mb, Full, Read, Write},
         Arc, SpinLockIrq,
     },
+    time::msecs_to_jiffies,
     types::Opaque,
     uaccess::{UserPtr, UserSlice},
+    workqueue::{self, impl_has_delayed_work, DelayedWork, WorkItem},
 };
 
 use crate::{
@@ -71,9 +98,16 @@ const QUEUE_NOTIFY_VQ_MASK: u64 = 0xffff;
 /// `VIRTIO_MMIO_QUEUE_NOTIFY`: the register's offset in the device.
 const VIRTIO_MMIO_QUEUE_NOTIFY: u64 = 0x050;
 
-/// `__HYPERVISOR_event_channel_op` and its `EVTCHNOP_send`.
+/// `__HYPERVISOR_event_channel_op` and its `EVTCHNOP_send` and
+/// `EVTCHNOP_status`.
 const HYPERVISOR_EVENT_CHANNEL_OP: u64 = 32;
 const EVTCHNOP_SEND: u64 = 4;
+const EVTCHNOP_STATUS: u64 = 5;
+/// `DOMID_SELF`, and `EVTCHNSTAT_closed`: no channel on the port.
+const DOMID_SELF: u16 = 0x7ff0;
+const EVTCHNSTAT_CLOSED: u32 = 0;
+/// How often a port that no channel holds yet is looked at again.
+const RETRY_MS: u32 = 50;
 
 const IRQ_NONE: bindings::irqreturn_t = bindings::irqreturn::IRQ_NONE;
 const IRQ_HANDLED: bindings::irqreturn_t = bindings::irqreturn::IRQ_HANDLED;
@@ -92,23 +126,43 @@ unsafe extern "C" {
     fn evtchn_put(evtchn: c_uint);
 }
 
-/// Whether the kernel may bind `port` for us beside its current users:
-/// it is bound nowhere (`ENOENT` from `evtchn_get`), or through a binding
-/// that counts its users (as `/dev/xen/evtchn` makes a backend's).  A
-/// binding that does not count them (one of the kernel's own, or ours of
-/// the same port for another vCPU) cannot be shared: binding it again
-/// trips a warning in the kernel's event channel core.
-fn shareable(port: u32) -> bool {
-    // SAFETY: `evtchn_get` takes any number; on success it took a
-    // reference, which `evtchn_put` gives back at once.
-    match unsafe { evtchn_get(port) } {
-        0 => {
-            // SAFETY: As above.
-            unsafe { evtchn_put(port) };
-            true
-        }
-        rc => rc == -(bindings::ENOENT as c_int),
+/// Xen's `struct evtchn_status`, of which only the state is read.
+#[repr(C)]
+#[derive(Default)]
+struct EvtchnStatus {
+    dom: u16,
+    port: u32,
+    status: u32,
+    vcpu: u32,
+    /// The union of the state's details.
+    details: [u32; 2],
+}
+
+/// Whether Xen has no channel on our `port` (`EINVAL` is its answer for a
+/// port beyond those it has set up, which is closed as well).
+fn closed_in_xen(page: &HypercallPage, port: u32) -> Result<bool> {
+    let mut status = EvtchnStatus {
+        dom: DOMID_SELF,
+        port,
+        ..Default::default()
+    };
+    let rc = page.call(
+        HYPERVISOR_EVENT_CHANNEL_OP,
+        [
+            EVTCHNOP_STATUS,
+            core::ptr::from_mut(&mut status) as u64,
+            0,
+            0,
+            0,
+        ],
+    )?;
+    if rc == -i64::from(bindings::EINVAL) {
+        return Ok(true);
     }
+    if rc < 0 {
+        return Err(Error::from_errno(rc as c_int));
+    }
+    Ok(status.status == EVTCHNSTAT_CLOSED)
 }
 
 /// A vCPU's slot in the request pages: Xen's `struct ioreq`, 32 bytes,
@@ -188,8 +242,20 @@ unsafe impl Send for IoreqState {}
 struct IoreqPort {
     vcpu: u32,
     port: u32,
-    /// The [`Ioreq`] it belongs to, set before the port is bound.
+    /// The [`Ioreq`] it belongs to, set before any port is bound.
     owner: Opaque<*const Ioreq>,
+    /// The interrupt its binding returned, negative until it is bound.
+    /// Written once, by the assigning ioctl or later by [`Ioreq::retry`];
+    /// read when the [`Ioreq`] goes, after the retries have stopped.
+    irq: Atomic<i32>,
+}
+
+/// How [`IoreqPort::bind`] left a port.
+#[derive(PartialEq)]
+enum Binding {
+    Bound,
+    /// No channel holds the port yet: to be looked at again.
+    Waiting,
 }
 
 /// The ioeventfds of one mapping of request pages.
@@ -206,14 +272,16 @@ pub(crate) struct Ioreq {
     #[pin]
     state: SpinLockIrq<IoreqState>,
     ports: KVec<IoreqPort>,
-    /// Ports bound so far, from the first.
-    bound: Atomic<u32>,
+    /// Looks again at the ports that were [`Binding::Waiting`]; stopped by
+    /// [`stop_retrying`] before the [`Ioreq`] goes.
+    #[pin]
+    retry: DelayedWork<Ioreq>,
     page: Arc<HypercallPage>,
 }
 
-// SAFETY: The ports' `owner` is written once, before the port is bound and
-// so before any other thread reads it; everything else is immutable, atomic
-// or under `state`'s lock.
+// SAFETY: The ports' `owner` is written once, before any port is bound or
+// the retries start, and so before any other thread reads it; everything
+// else is immutable, atomic or under `state`'s lock.
 unsafe impl Send for Ioreq {}
 // SAFETY: As above.
 unsafe impl Sync for Ioreq {}
@@ -224,54 +292,131 @@ impl_list_arc_safe! {
 impl_list_item! {
     impl ListItem<0> for Ioreq { using ListLinks { self.links }; }
 }
+impl_has_delayed_work! {
+    impl HasDelayedWork<Self> for Ioreq { self.retry }
+}
 
 #[pinned_drop]
 impl PinnedDrop for Ioreq {
     fn drop(self: Pin<&mut Self>) {
-        let bound = self.bound.load(Relaxed) as usize;
-        for port in self.ports[..bound].iter().rev() {
-            // SAFETY: The port was bound with this `dev_id`; unbinding
-            // waits for a running handler, after which none runs on it.
-            unsafe {
-                unbind_from_irqhandler(
-                    irq_from_evtchn(port.port),
-                    core::ptr::from_ref(port).cast_mut().cast(),
-                )
+        for port in self.ports.iter().rev() {
+            // No retry runs: it holds a reference, and a queued one was
+            // cancelled (`stop_retrying`) before the last went.
+            let Ok(irq) = c_uint::try_from(port.irq.load(Relaxed)) else {
+                continue;
             };
+            // Our binding holds the port's, as one of its users, except
+            // where a backend bound the port after ours, which the event
+            // channel core warns of (see the module's documentation), and
+            // then tore it down when it closed.  Then the port maps to no
+            // interrupt, or to another binding's: neither is ours to
+            // unbind, nor is the interrupt freed with the old binding.
+            // SAFETY: `irq_from_evtchn` takes any number.
+            if unsafe { irq_from_evtchn(port.port) } != irq {
+                pr_warn!("ioeventfd: port {} was unbound under us\n", port.port);
+                continue;
+            }
+            // SAFETY: The port's binding returned `irq`, with this
+            // `dev_id`, and still maps the port to it; unbinding waits for
+            // a running handler, after which none runs on it.
+            unsafe { unbind_from_irqhandler(irq, from_ref(port).cast_mut().cast()) };
         }
     }
 }
 
-impl Ioreq {
-    /// Binds every vCPU's port to [`interrupt`].
-    fn bind(&self) -> Result {
-        for port in self.ports.iter() {
-            if !shareable(port.port) {
-                return Err(EBUSY);
+impl IoreqPort {
+    /// Binds the port to [`interrupt`], if no binding holds it that we may
+    /// not share (`EBUSY`).  With `first`, a port that no binding holds is
+    /// bound, if Xen has a channel on it: ours is then the only binding.
+    /// Otherwise, and when Xen has none, the port is left waiting.
+    fn bind(&self, page: &HypercallPage, first: bool) -> Result<Binding> {
+        // SAFETY: `evtchn_get` takes any number; on success it took a
+        // reference, given back below once ours is bound beside it.
+        let shared = match unsafe { evtchn_get(self.port) } {
+            0 => true,
+            rc if rc == -(bindings::ENOENT as c_int) => {
+                if !first || closed_in_xen(page, self.port)? {
+                    return Ok(Binding::Waiting);
+                }
+                false
             }
-            // SAFETY: Not bound yet: no one else reads `owner`.
-            unsafe { *port.owner.get() = self };
-            // SAFETY: `interrupt` takes the `IoreqPort` it is given, which
-            // lives until `PinnedDrop` unbinds it.
-            let rc = unsafe {
-                bind_evtchn_to_irqhandler_lateeoi(
-                    port.port,
-                    Some(interrupt),
-                    c_ulong::from(bindings::IRQF_SHARED),
-                    c"ioeventfd".as_char_ptr(),
-                    core::ptr::from_ref(port).cast_mut().cast(),
-                )
-            };
-            if rc < 0 {
-                return Err(Error::from_errno(rc));
-            }
-            self.bound.fetch_add(1, Relaxed);
+            // A binding that does not count its users; or, for a retry,
+            // one of a backend's that does not count them yet.
+            _ if first => return Err(EBUSY),
+            _ => return Ok(Binding::Waiting),
+        };
+        // SAFETY: `interrupt` takes the `IoreqPort` it is given, which
+        // lives until `PinnedDrop` unbinds it; `owner` was set before.
+        let irq = unsafe {
+            bind_evtchn_to_irqhandler_lateeoi(
+                self.port,
+                Some(interrupt),
+                c_ulong::from(bindings::IRQF_SHARED),
+                c"ioeventfd".as_char_ptr(),
+                from_ref(self).cast_mut().cast(),
+            )
+        };
+        if shared {
+            // SAFETY: The reference `evtchn_get` took; ours, if bound,
+            // counts as one of the binding's users now.
+            unsafe { evtchn_put(self.port) };
         }
-        Ok(())
+        if irq < 0 {
+            return Err(Error::from_errno(irq));
+        }
+        self.irq.store(irq, Relaxed);
+        Ok(Binding::Bound)
+    }
+}
+
+impl Ioreq {
+    /// Binds every vCPU's port to [`interrupt`] that can be now; whether
+    /// some are left waiting.  `first` as in [`IoreqPort::bind`].
+    fn bind(&self, first: bool) -> Result<bool> {
+        let mut waiting = false;
+        for port in self.ports.iter().filter(|port| port.irq.load(Relaxed) < 0) {
+            waiting |= port.bind(&self.page, first)? == Binding::Waiting;
+        }
+        Ok(waiting)
+    }
+
+    /// Looks again, in [`RETRY_MS`], at the ports left waiting.
+    fn retry_later(this: Arc<Self>) {
+        // Fails only while `stop_retrying` cancels the retries.
+        let _ = workqueue::system().enqueue_delayed(this, msecs_to_jiffies(RETRY_MS));
     }
 
     fn matches(&self, req: &PrivcmdIoeventfd) -> bool {
         self.dom == req.dom && self.uioreq == req.ioreq && self.vcpus == req.vcpus
+    }
+}
+
+impl WorkItem for Ioreq {
+    type Pointer = Arc<Ioreq>;
+
+    fn run(this: Arc<Ioreq>) {
+        match this.bind(false) {
+            Ok(false) => {}
+            Ok(true) => Ioreq::retry_later(this),
+            // The port stays unbound; the eventfd's requests go to the
+            // backend.
+            Err(e) => pr_err!("ioeventfd: binding a port failed: {:?}\n", e),
+        }
+    }
+}
+
+/// Stops the retries of `ioreq`, which no one can start again: it is off
+/// [`IOREQS`].  A retry that runs is waited for.
+fn stop_retrying(ioreq: &Ioreq) {
+    // CAST: `DelayedWork` is a transparent wrapper of `struct delayed_work`.
+    let dwork = from_ref(&ioreq.retry).cast::<bindings::delayed_work>();
+    // SAFETY: The work was initialised with the `Ioreq`, which lives for
+    // the call: the caller holds a reference.
+    if unsafe { bindings::cancel_delayed_work_sync(dwork.cast_mut()) } {
+        // SAFETY: A queued retry owned the reference that enqueueing it
+        // made with `Arc::into_raw`; cancelled, it will not run to give it
+        // back.
+        drop(unsafe { Arc::from_raw(from_ref(ioreq)) });
     }
 }
 
@@ -370,6 +515,9 @@ fn release_if_unused(ioreq: &Ioreq) {
     }
     // SAFETY: There is one list of mappings, this one.
     let item = unsafe { IOREQS.lock().remove(ioreq) };
+    if item.is_some() {
+        stop_retrying(ioreq);
+    }
     // Unbinding sleeps: outside the lock.
     drop(item);
 }
@@ -386,6 +534,7 @@ fn new_ioreq(page: &Arc<HypercallPage>, req: &PrivcmdIoeventfd) -> Result<Arc<Io
                 vcpu,
                 port: reader.read::<u32>()?,
                 owner: Opaque::new(null()),
+                irq: Atomic::new(-1),
             },
             GFP_KERNEL,
         )?;
@@ -409,7 +558,7 @@ fn new_ioreq(page: &Arc<HypercallPage>, req: &PrivcmdIoeventfd) -> Result<Arc<Io
                 ioeventfds: KVec::new(),
             }),
             ports,
-            bound: Atomic::new(0),
+            retry <- new_delayed_work!("ioeventfd retry"),
             page: page.clone(),
         }),
         GFP_KERNEL,
@@ -420,17 +569,29 @@ fn new_ioreq(page: &Arc<HypercallPage>, req: &PrivcmdIoeventfd) -> Result<Arc<Io
     IOREQS.lock().push_back(ioreq);
     drop(mmap);
 
+    for port in arc.ports.iter() {
+        // SAFETY: No port is bound and no retry queued yet: no one else
+        // reads `owner`.
+        unsafe { *port.owner.get() = from_ref(&*arc) };
+    }
     // The stub has no event channels; no mapping of it gets this far.
     let bound = if page.hypervisor() == Hypervisor::Stub {
         Err(ENOSYS)
     } else {
-        arc.bind()
+        arc.bind(true)
     };
-    if let Err(e) = bound {
-        release_if_unused(&arc);
-        return Err(e);
+    match bound {
+        Ok(waiting) => {
+            if waiting {
+                Ioreq::retry_later(arc.clone());
+            }
+            Ok(arc)
+        }
+        Err(e) => {
+            release_if_unused(&arc);
+            Err(e)
+        }
     }
-    Ok(arc)
 }
 
 fn assign(page: &Arc<HypercallPage>, req: &PrivcmdIoeventfd) -> Result<isize> {
@@ -543,6 +704,7 @@ impl Drop for IoeventfdRegistration {
             let Some(ioreq) = IOREQS.lock().pop_front() else {
                 break;
             };
+            stop_retrying(&ioreq);
             // Unbinds its ports, outside the lock.
             drop(ioreq);
         }

@@ -710,6 +710,223 @@ TEST_F(ioeventfd, backend_keeps_its_event_channel)
 	destroy_domain(self->fd, dom);
 }
 
+/* Xen's EVTCHNSTAT_ state of dom0's port, or -errno. */
+static long port_status(int fd, uint32_t port)
+{
+	struct evtchn_status req = { .dom = DOMID_SELF, .port = port };
+	long rc = evtchn_op(fd, EVTCHNOP_status, &req);
+
+	return rc ? rc : (long)req.status;
+}
+
+/* Ends the backend's event on port: as a backend's loop does, it unmasks it. */
+static void end_event(int evtchn, uint32_t port)
+{
+	if (write(evtchn, &port, sizeof(port)) != sizeof(port))
+		perror("evtchn write");
+}
+
+/*
+ * The other order: the ioeventfd is assigned first, naming a port that no
+ * channel holds yet, and the backend's /dev/xen/evtchn then binds it (Xen
+ * hands out its lowest free port, so the one just closed comes back).  No
+ * binding may be left that the backend's would trip over: the driver's
+ * joins the backend's, which counts its users, so that each holds the
+ * channel as long as it needs it.  And the driver's deassign unbinds only
+ * its own binding, not that of a channel bound since on another port.
+ * (A backend that closes its /dev/xen/evtchn disables the interrupt it
+ * shared: the driver's binding then holds the channel, deaf, until it
+ * goes.)
+ */
+TEST_F(ioeventfd, backend_may_bind_after_the_ioeventfd)
+{
+	struct ioctl_evtchn_bind_unbound_port bind = { .remote_domain = 0 };
+	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
+	struct evtchn_bind_interdomain other = { .remote_dom = DOMID_SELF };
+	volatile struct ioreq *slot;
+	struct ioctl_evtchn_unbind unbind;
+	uint64_t signalled = 0;
+	uint32_t port, next;
+	int evtchn, backend2, i;
+	domid_t dom;
+	char *page;
+
+	SLOTS_NEEDED();
+	if (c_driver())
+		SKIP(return, "the C driver's binding of the port trips the backend's, which the kernel then frees under it");
+	evtchn = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, evtchn);
+	dom = map_request_page(self->fd, &page);
+	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+	slot = (volatile struct ioreq *)page;
+
+	/* A port that Xen has free again. */
+	ASSERT_LT(0, port = ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind));
+	unbind.port = port;
+	ASSERT_EQ(0, ioctl(evtchn, IOCTL_EVTCHN_UNBIND, &unbind));
+	self->ports[0] = port;
+	self->req.ioreq = (uintptr_t)page;
+	self->req.dom = dom;
+	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
+
+	/* The backend binds it now, and its vCPU's end is connected. */
+	ASSERT_EQ(port, ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind))
+		TH_LOG("Xen did not hand out port %u again", port);
+	peer.remote_port = port;
+	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_bind_interdomain, &peer));
+	TH_LOG("port %u, rung from %u", port, peer.local_port);
+
+	/*
+	 * The driver's binding joins the backend's: not necessarily before
+	 * the first notification, which is then the backend's alone.
+	 */
+	for (i = 0; i < 10 && !signalled; i++) {
+		notify_queue(slot);
+		ASSERT_EQ(0, ring(self->fd, peer.local_port));
+		signalled = wait_for(self->efd);
+		/* The backend sees every event, and ends it. */
+		EXPECT_EQ(port, pending_port(evtchn));
+		end_event(evtchn, port);
+	}
+	EXPECT_EQ(1, signalled);
+	EXPECT_EQ(STATE_IORESP_READY, (int)slot->state);
+
+	/* The backend goes first: the driver's binding keeps the channel. */
+	close(evtchn);
+	EXPECT_EQ(EVTCHNSTAT_interdomain, port_status(self->fd, port));
+
+	/* Another backend binds a channel meanwhile; the deassign leaves it be. */
+	backend2 = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, backend2);
+	ASSERT_LT(0, next = ioctl(backend2, IOCTL_EVTCHN_BIND_UNBOUND_PORT,
+				  &bind));
+	other.remote_port = next;
+	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_bind_interdomain, &other));
+	TH_LOG("the other backend's port %u", next);
+	EXPECT_EQ(0, ioeventfd_deassign(self->fd, self->req));
+	ASSERT_EQ(0, ring(self->fd, other.local_port));
+	EXPECT_EQ(next, pending_port(backend2));
+	end_event(backend2, next);
+
+	/* The driver's unbinding was the port's last: the kernel closed it. */
+	if (next != port)
+		EXPECT_EQ(EVTCHNSTAT_closed, port_status(self->fd, port));
+	close(backend2);
+	EXPECT_EQ(0, close_port(self->fd, other.local_port));
+	EXPECT_EQ(0, close_port(self->fd, peer.local_port));
+	munmap(page, 4096);
+	destroy_domain(self->fd, dom);
+}
+
+/*
+ * An ioeventfd deassigned while its port waits for a channel: nothing of
+ * the driver's is left to join the backend's binding when it comes.
+ */
+TEST_F(ioeventfd, deassigned_before_the_backend_binds_nothing)
+{
+	struct ioctl_evtchn_bind_unbound_port bind = { .remote_domain = 0 };
+	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
+	volatile struct ioreq *slot;
+	struct ioctl_evtchn_unbind unbind;
+	uint32_t port;
+	domid_t dom;
+	char *page;
+	int evtchn;
+
+	SLOTS_NEEDED();
+	if (c_driver())
+		SKIP(return, "the C driver binds the closed port; unbinding it, the kernel's close of it fails, a BUG");
+	evtchn = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, evtchn);
+	dom = map_request_page(self->fd, &page);
+	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+	slot = (volatile struct ioreq *)page;
+
+	ASSERT_LT(0, port = ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind));
+	unbind.port = port;
+	ASSERT_EQ(0, ioctl(evtchn, IOCTL_EVTCHN_UNBIND, &unbind));
+	self->ports[0] = port;
+	self->req.ioreq = (uintptr_t)page;
+	self->req.dom = dom;
+	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
+	/* Some retries pass; the port is left as it was. */
+	usleep(200 * 1000);
+	EXPECT_EQ(EVTCHNSTAT_closed, port_status(self->fd, port));
+	EXPECT_EQ(0, ioeventfd_deassign(self->fd, self->req));
+
+	ASSERT_EQ(port, ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind))
+		TH_LOG("Xen did not hand out port %u again", port);
+	peer.remote_port = port;
+	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_bind_interdomain, &peer));
+	usleep(200 * 1000);
+	notify_queue(slot);
+	ASSERT_EQ(0, ring(self->fd, peer.local_port));
+	EXPECT_EQ(port, pending_port(evtchn));
+	end_event(evtchn, port);
+	EXPECT_EQ(0, take(self->efd));
+	EXPECT_EQ(STATE_IOREQ_READY, (int)slot->state);
+
+	close(evtchn);
+	EXPECT_EQ(EVTCHNSTAT_closed, port_status(self->fd, port));
+	EXPECT_EQ(0, close_port(self->fd, peer.local_port));
+	munmap(page, 4096);
+	destroy_domain(self->fd, dom);
+}
+
+/*
+ * Unloading the driver ends an ioeventfd whose port still waits for a
+ * channel: its retries stop with it, and nothing of it is bound when the
+ * backend's binding comes.
+ */
+TEST_F(ioeventfd, unload_ends_an_ioeventfd_that_waits)
+{
+	struct ioctl_evtchn_bind_unbound_port bind = { .remote_domain = 0 };
+	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
+	struct ioctl_evtchn_unbind unbind;
+	uint32_t port;
+	domid_t dom;
+	char *page;
+	int evtchn;
+
+	SLOTS_NEEDED();
+	if (c_driver())
+		SKIP(return, "the C driver binds the closed port, as in deassigned_before_the_backend_binds_nothing");
+	evtchn = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, evtchn);
+	dom = map_request_page(self->fd, &page);
+	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+
+	ASSERT_LT(0, port = ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind));
+	unbind.port = port;
+	ASSERT_EQ(0, ioctl(evtchn, IOCTL_EVTCHN_UNBIND, &unbind));
+	self->ports[0] = port;
+	self->req.ioreq = (uintptr_t)page;
+	self->req.dom = dom;
+	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
+
+	/* Nothing pins the module but the mapping and the file. */
+	munmap(page, 4096);
+	close(self->fd);
+	usleep(100 * 1000);
+	ASSERT_EQ(0, unload_module("rust_privcmd")) TH_LOG("%m");
+	ASSERT_EQ(0, load_module("rust_privcmd", "")) TH_LOG("%m");
+	self->fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+
+	ASSERT_EQ(port, ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind))
+		TH_LOG("Xen did not hand out port %u again", port);
+	peer.remote_port = port;
+	ASSERT_EQ(0, evtchn_op(self->fd, EVTCHNOP_bind_interdomain, &peer));
+	ASSERT_EQ(0, ring(self->fd, peer.local_port));
+	EXPECT_EQ(port, pending_port(evtchn));
+	EXPECT_EQ(0, take(self->efd));
+
+	close(evtchn);
+	EXPECT_EQ(EVTCHNSTAT_closed, port_status(self->fd, port));
+	EXPECT_EQ(0, close_port(self->fd, peer.local_port));
+	destroy_domain(self->fd, dom);
+}
+
 /* The vCPUs' slots must lie in the mapping: 129 of them take 4128 bytes. */
 TEST_F(ioeventfd, slots_past_the_mapping_are_einval)
 {
