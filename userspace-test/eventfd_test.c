@@ -28,7 +28,6 @@
 #include "kselftest_harness.h"
 #include "privcmd_test.h"
 
-#include <xen/domctl.h>
 #include <xen/event_channel.h>
 #include <xen/hvm/dm_op.h>
 #include <xen/hvm/ioreq.h>
@@ -117,39 +116,6 @@ static int failures_logged(domid_t dom)
 static long evtchn_op(int fd, int cmd, void *arg)
 {
 	return hcall(fd, __HYPERVISOR_event_channel_op, cmd, (uintptr_t)arg, 0);
-}
-
-static long domctl(int fd, struct xen_domctl *d)
-{
-	d->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-	return hcall(fd, __HYPERVISOR_domctl, (uintptr_t)d, 0, 0);
-}
-
-/*
- * A domain that never runs, with one grant table frame: PV (flags 0), or
- * HVM with the emulation given.  0 on failure.
- */
-static domid_t create_domain(int fd, uint32_t flags, uint32_t emulation)
-{
-	struct xen_domctl d = { .cmd = XEN_DOMCTL_createdomain };
-
-	d.u.createdomain.flags = flags;
-	d.u.createdomain.arch.emulation_flags = emulation;
-	d.u.createdomain.max_vcpus = 1;
-	d.u.createdomain.max_grant_frames = 1;
-	d.u.createdomain.max_maptrack_frames = 1;
-	d.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
-	return domctl(fd, &d) ? 0 : d.domain;
-}
-
-static void destroy_domain(int fd, domid_t dom)
-{
-	struct xen_domctl d = { .cmd = XEN_DOMCTL_destroydomain, .domain = dom };
-	long rc;
-
-	do
-		rc = domctl(fd, &d);
-	while (rc == -ERESTART);
 }
 
 /* Whether domain dom has shut down; -1 if there is no such domain. */
@@ -727,6 +693,36 @@ static void end_event(int evtchn, uint32_t port)
 }
 
 /*
+ * An ioeventfd on the request page of a new domain (returned, or 0 on
+ * failure), assigned on a port that Xen has free again: bound through
+ * the backend's evtchn file and unbound, so that no channel holds it.
+ */
+static domid_t assign_on_a_free_port(int fd, struct privcmd_ioeventfd *req,
+				     uint32_t *ports, int evtchn, char **page,
+				     uint32_t *port)
+{
+	struct ioctl_evtchn_bind_unbound_port bind = { .remote_domain = 0 };
+	struct ioctl_evtchn_unbind unbind;
+	domid_t dom = map_request_page(fd, page);
+	int rc;
+
+	if (!dom)
+		return 0;
+	rc = ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind);
+	unbind.port = rc;
+	if (rc > 0 && !ioctl(evtchn, IOCTL_EVTCHN_UNBIND, &unbind)) {
+		ports[0] = *port = rc;
+		req->ioreq = (uintptr_t)*page;
+		req->dom = dom;
+		if (!ioeventfd(fd, req))
+			return dom;
+	}
+	munmap(*page, 4096);
+	destroy_domain(fd, dom);
+	return 0;
+}
+
+/*
  * The other order: the ioeventfd is assigned first, naming a port that no
  * channel holds yet, and the backend's /dev/xen/evtchn then binds it (Xen
  * hands out its lowest free port, so the one just closed comes back).  No
@@ -744,7 +740,6 @@ TEST_F(ioeventfd, backend_may_bind_after_the_ioeventfd)
 	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
 	struct evtchn_bind_interdomain other = { .remote_dom = DOMID_SELF };
 	volatile struct ioreq *slot;
-	struct ioctl_evtchn_unbind unbind;
 	uint64_t signalled = 0;
 	uint32_t port, next;
 	int evtchn, backend2, i;
@@ -756,18 +751,10 @@ TEST_F(ioeventfd, backend_may_bind_after_the_ioeventfd)
 		SKIP(return, "the C driver's binding of the port trips the backend's, which the kernel then frees under it");
 	evtchn = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, evtchn);
-	dom = map_request_page(self->fd, &page);
-	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+	dom = assign_on_a_free_port(self->fd, &self->req, self->ports, evtchn,
+				    &page, &port);
+	ASSERT_NE(0, dom) TH_LOG("no ioeventfd on a free port: %m");
 	slot = (volatile struct ioreq *)page;
-
-	/* A port that Xen has free again. */
-	ASSERT_LT(0, port = ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind));
-	unbind.port = port;
-	ASSERT_EQ(0, ioctl(evtchn, IOCTL_EVTCHN_UNBIND, &unbind));
-	self->ports[0] = port;
-	self->req.ioreq = (uintptr_t)page;
-	self->req.dom = dom;
-	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
 
 	/* The backend binds it now, and its vCPU's end is connected. */
 	ASSERT_EQ(port, ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind))
@@ -827,7 +814,6 @@ TEST_F(ioeventfd, deassigned_before_the_backend_binds_nothing)
 	struct ioctl_evtchn_bind_unbound_port bind = { .remote_domain = 0 };
 	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
 	volatile struct ioreq *slot;
-	struct ioctl_evtchn_unbind unbind;
 	uint32_t port;
 	domid_t dom;
 	char *page;
@@ -838,17 +824,10 @@ TEST_F(ioeventfd, deassigned_before_the_backend_binds_nothing)
 		SKIP(return, "the C driver binds the closed port; unbinding it, the kernel's close of it fails, a BUG");
 	evtchn = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, evtchn);
-	dom = map_request_page(self->fd, &page);
-	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+	dom = assign_on_a_free_port(self->fd, &self->req, self->ports, evtchn,
+				    &page, &port);
+	ASSERT_NE(0, dom) TH_LOG("no ioeventfd on a free port: %m");
 	slot = (volatile struct ioreq *)page;
-
-	ASSERT_LT(0, port = ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind));
-	unbind.port = port;
-	ASSERT_EQ(0, ioctl(evtchn, IOCTL_EVTCHN_UNBIND, &unbind));
-	self->ports[0] = port;
-	self->req.ioreq = (uintptr_t)page;
-	self->req.dom = dom;
-	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
 	/* Some retries pass; the port is left as it was. */
 	usleep(200 * 1000);
 	EXPECT_EQ(EVTCHNSTAT_closed, port_status(self->fd, port));
@@ -882,7 +861,6 @@ TEST_F(ioeventfd, unload_ends_an_ioeventfd_that_waits)
 {
 	struct ioctl_evtchn_bind_unbound_port bind = { .remote_domain = 0 };
 	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
-	struct ioctl_evtchn_unbind unbind;
 	uint32_t port;
 	domid_t dom;
 	char *page;
@@ -893,16 +871,9 @@ TEST_F(ioeventfd, unload_ends_an_ioeventfd_that_waits)
 		SKIP(return, "the C driver binds the closed port, as in deassigned_before_the_backend_binds_nothing");
 	evtchn = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, evtchn);
-	dom = map_request_page(self->fd, &page);
-	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
-
-	ASSERT_LT(0, port = ioctl(evtchn, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind));
-	unbind.port = port;
-	ASSERT_EQ(0, ioctl(evtchn, IOCTL_EVTCHN_UNBIND, &unbind));
-	self->ports[0] = port;
-	self->req.ioreq = (uintptr_t)page;
-	self->req.dom = dom;
-	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
+	dom = assign_on_a_free_port(self->fd, &self->req, self->ports, evtchn,
+				    &page, &port);
+	ASSERT_NE(0, dom) TH_LOG("no ioeventfd on a free port: %m");
 
 	/* Nothing pins the module but the mapping and the file. */
 	munmap(page, 4096);

@@ -21,7 +21,6 @@
 #include "kselftest_harness.h"
 #include "privcmd_test.h"
 
-#include <xen/domctl.h>
 
 
 #define PAGE 4096UL
@@ -503,32 +502,6 @@ TEST_F(privcmd, range_must_start_the_mapping)
 
 /* ---- hostile mappings: moved, forked, unaligned, huge ---- */
 
-static long mapping_domctl(int fd, struct xen_domctl *d)
-{
-	d->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-	return hcall(fd, __HYPERVISOR_domctl, (uintptr_t)d, 0, 0);
-}
-
-/* A PV domain that never runs, with one grant table frame; 0 on failure. */
-static domid_t grant_domain(int fd)
-{
-	struct xen_domctl d = { .cmd = XEN_DOMCTL_createdomain };
-
-	d.u.createdomain.max_vcpus = 1;
-	d.u.createdomain.max_grant_frames = 1;
-	d.u.createdomain.max_maptrack_frames = 1;
-	d.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
-	return mapping_domctl(fd, &d) ? 0 : d.domain;
-}
-
-static void grant_domain_destroy(int fd, domid_t dom)
-{
-	struct xen_domctl d = { .cmd = XEN_DOMCTL_destroydomain, .domain = dom };
-
-	while (mapping_domctl(fd, &d) == -ERESTART)
-		;
-}
-
 /* The device mapped at exactly addr (0: anywhere); MAP_FAILED if not. */
 static void *map_device_at(int fd, unsigned long addr, size_t pages, int flags)
 {
@@ -618,7 +591,7 @@ TEST_F(privcmd, claimed_mapping_moved_is_released_once)
 	XEN_ONLY(NO_FOREIGN_FRAMES);
 	if (c_driver() && !guest_type_is("PV"))
 		SKIP(return, "the C driver releases a moved mapping's frames twice");
-	dom = grant_domain(self->fd);
+	dom = create_domain(self->fd, 0, 0);
 	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
 	for (round = 0; round < 4; round++) {
 		p = map_device(self->fd, 2);
@@ -659,7 +632,7 @@ TEST_F(privcmd, claimed_mapping_moved_is_released_once)
 		EXPECT_EQ(0, munmap(q, 2 * PAGE));
 		munmap(far, 4 * PAGE);
 	}
-	grant_domain_destroy(self->fd, dom);
+	destroy_domain(self->fd, dom);
 }
 
 /*
@@ -676,7 +649,7 @@ TEST_F(privcmd, claimed_mapping_stays_with_the_parent)
 	pid_t pid;
 
 	XEN_ONLY(NO_FOREIGN_FRAMES);
-	dom = grant_domain(self->fd);
+	dom = create_domain(self->fd, 0, 0);
 	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
 	p = map_device(self->fd, 1);
 	ASSERT_NE(MAP_FAILED, p);
@@ -691,7 +664,7 @@ TEST_F(privcmd, claimed_mapping_stays_with_the_parent)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	EXPECT_TRUE(has_pattern(p));
 	EXPECT_EQ(0, munmap(p, PAGE));
-	grant_domain_destroy(self->fd, dom);
+	destroy_domain(self->fd, dom);
 }
 
 /* A claimed mapping cannot be split: by munmap, mremap or a mapping over it. */
@@ -729,7 +702,7 @@ TEST_F(privcmd, resource_at_unaligned_address_is_einval)
 	XEN_ONLY(NO_FOREIGN_FRAMES);
 	if (c_driver())
 		SKIP(return, "the C driver walks page tables from inside a page");
-	dom = grant_domain(self->fd);
+	dom = create_domain(self->fd, 0, 0);
 	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
 	for (i = 0; i < 2; i++) {
 		p = map_device_at(self->fd, at[i], 2, 0);
@@ -749,7 +722,7 @@ TEST_F(privcmd, resource_at_unaligned_address_is_einval)
 		EXPECT_EQ(0, touch_signal(p + PAGE));
 		munmap(p, 2 * PAGE);
 	}
-	grant_domain_destroy(self->fd, dom);
+	destroy_domain(self->fd, dom);
 }
 
 /*
@@ -798,7 +771,7 @@ TEST_F(privcmd, resource_costs_what_it_maps_whatever_the_mapping)
 	XEN_ONLY(NO_FOREIGN_FRAMES);
 	if (c_driver() && !guest_type_is("PV"))
 		SKIP(return, "the C driver's munmap reads past its array of frames");
-	dom = grant_domain(self->fd);
+	dom = create_domain(self->fd, 0, 0);
 	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
 	for (i = 0; i < 3; i++) {
 		p = map_device_at(self->fd, 0, pages[i], MAP_NORESERVE);
@@ -814,7 +787,7 @@ TEST_F(privcmd, resource_costs_what_it_maps_whatever_the_mapping)
 		EXPECT_EQ(0, touch_signal(p));
 		EXPECT_EQ(0, munmap(p, pages[i] * PAGE));
 	}
-	grant_domain_destroy(self->fd, dom);
+	destroy_domain(self->fd, dom);
 }
 
 /*
@@ -830,7 +803,7 @@ TEST_F(privcmd, resource_counts_at_the_limits)
 	XEN_ONLY(NO_FOREIGN_FRAMES);
 	if (c_driver())
 		SKIP(return, "the C driver does not check the VMA's end");
-	dom = grant_domain(self->fd);
+	dom = create_domain(self->fd, 0, 0);
 	ASSERT_NE(0, dom) TH_LOG("no domain: %m");
 	p = map_device_at(self->fd, 0, TIB_PAGES, MAP_NORESERVE);
 	ASSERT_NE(MAP_FAILED, p);
@@ -841,7 +814,7 @@ TEST_F(privcmd, resource_counts_at_the_limits)
 				    XENMEM_resource_grant_table_id_shared, 0,
 				    0xffffffffUL, p, NULL));
 	EXPECT_EQ(0, munmap(p, TIB_PAGES * PAGE));
-	grant_domain_destroy(self->fd, dom);
+	destroy_domain(self->fd, dom);
 }
 
 /* A batch of 2^32 - 1 frames whose array ends after a page: EFAULT. */

@@ -25,6 +25,7 @@
 #include <xen/memory.h>
 #include <xen/version.h>
 #include <xen/sys/privcmd.h>
+#include <xen/domctl.h>
 
 #define PRIVCMD_PATH "/dev/xen/privcmd"
 
@@ -226,6 +227,40 @@ static inline void *unmapped(void)
 		return NULL;
 	munmap(p, 4096);
 	return p;
+}
+
+/* Domain control through the privcmd hypercall. */
+static inline long domctl(int fd, struct xen_domctl *d)
+{
+	d->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+	return hcall(fd, __HYPERVISOR_domctl, (uintptr_t)d, 0, 0);
+}
+
+/*
+ * A domain that never runs, with one grant table frame: PV (flags 0), or
+ * HVM with the emulation given.  0 on failure.
+ */
+static inline domid_t create_domain(int fd, uint32_t flags, uint32_t emulation)
+{
+	struct xen_domctl d = { .cmd = XEN_DOMCTL_createdomain };
+
+	d.u.createdomain.flags = flags;
+	d.u.createdomain.arch.emulation_flags = emulation;
+	d.u.createdomain.max_vcpus = 1;
+	d.u.createdomain.max_grant_frames = 1;
+	d.u.createdomain.max_maptrack_frames = 1;
+	d.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
+	return domctl(fd, &d) ? 0 : d.domain;
+}
+
+static inline void destroy_domain(int fd, domid_t dom)
+{
+	struct xen_domctl d = { .cmd = XEN_DOMCTL_destroydomain, .domain = dom };
+	long rc;
+
+	do
+		rc = domctl(fd, &d);
+	while (rc == -ERESTART);
 }
 
 #endif /* PRIVCMD_TEST_H */
