@@ -394,7 +394,7 @@ impl<'a> PrivcmdVma<'a> {
             let virt = unsafe { rust_privcmd_page_address(page) } as usize;
             slots.push((virt + (offset & !PAGE_MASK)) as *mut u8, GFP_KERNEL)?;
         }
-        Ok((claim as *const Claim as usize, slots))
+        Ok((core::ptr::from_ref(claim) as usize, slots))
     }
 
     /// Maps the machine frames `mfns` at `addr` (PV), frame by frame:

@@ -158,7 +158,23 @@ static inline int unload_module(const char *name)
 	return syscall(SYS_delete_module, name, O_NONBLOCK);
 }
 
-/* Lines of the kernel log that contain needle. */
+/*
+ * Whether line holds needle, where a needle that ends in a digit is not
+ * followed by another ("domain: 2" is not in "domain: 28672").
+ */
+static inline int line_has(const char *line, const char *needle)
+{
+	size_t len = strlen(needle);
+	int number = len && needle[len - 1] >= '0' && needle[len - 1] <= '9';
+	const char *at;
+
+	for (at = strstr(line, needle); at; at = strstr(at + 1, needle))
+		if (!number || at[len] < '0' || at[len] > '9')
+			return 1;
+	return 0;
+}
+
+/* Lines of the kernel log that contain needle (see line_has()). */
 static inline int kernel_log_count(const char *needle)
 {
 	static char buf[1 << 20];
@@ -171,7 +187,7 @@ static inline int kernel_log_count(const char *needle)
 	buf[n] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
-		count += strstr(line, needle) != NULL;
+		count += line_has(line, needle);
 	return count;
 }
 
