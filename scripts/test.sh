@@ -8,7 +8,9 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+began=$(date +%s)
 kdir=$("$top/scripts/setup.sh") || { echo "0 passed, 1 failed"; exit 1; }
+setup_s=$(($(date +%s) - began))
 . "$top/scripts/versions.sh"
 export KDIR=$kdir
 
@@ -59,6 +61,7 @@ guest() { # <title> <log name> <qemu.sh options...>
 	done
 	local line
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$PRIVCMD_CACHE/$name.log" | tail -n 1)
+	timings+=("| $title | $((boot)) | $(sed -n 's/^# guest ran for \([0-9]*\) s$/\1/p' "$PRIVCMD_CACHE/$name.log" | tail -n 1) s | ${line:-no summary} |")
 	if [ -n "$line" ]; then
 		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
 		failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
@@ -70,6 +73,7 @@ guest() { # <title> <log name> <qemu.sh options...>
 	fi
 }
 skipped=0
+timings=()
 guest "plain QEMU, the hypervisor stub" qemu-stub
 guest "QEMU, Debian's Xen 4.17, our kernel as PV dom0, the Rust driver" qemu-xen --xen
 guest "the same dom0 with Linux's C privcmd instead, for comparison" qemu-xen-c --xen --driver c
@@ -81,9 +85,33 @@ step "PV dom0: same test results and tool facts over the Rust and the C driver" 
 step "PVH dom0: same test results and tool facts over the Rust and the C driver" \
 	"$top/scripts/compare-drivers.sh" "$PRIVCMD_CACHE/qemu-pvh.log" "$PRIVCMD_CACHE/qemu-pvh-c.log"
 
+# What this run measured, for docs/ (see docs/check.md).
 if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
+	total="$passed passed, $failed failed, $skipped skipped"
 else
-	echo "$passed passed, $failed failed"
+	total="$passed passed, $failed failed"
 fi
+{
+	echo "# The last \`make check\` on this machine"
+	echo
+	echo "Written by \`scripts/test.sh\` at the end of each run; $(date -u '+%Y-%m-%d %H:%M UTC'),"
+	echo "commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores."
+	echo
+	echo "- whole run: $(($(date +%s) - began)) s, of which set-up $setup_s s"
+	echo "  (installing packages and building kernels when they are not cached)"
+	echo "- result: $total"
+	echo
+	echo "| world | boots | guest time (last boot) | summary |"
+	echo "|---|---|---|---|"
+	printf '%s\n' "${timings[@]}"
+	echo
+	echo "Rust against C driver (\`scripts/compare-drivers.sh\`):"
+	echo
+	for log in qemu-xen qemu-pvh; do
+		echo "- ${log#qemu-}: $("$top/scripts/compare-drivers.sh" "$PRIVCMD_CACHE/$log.log" \
+			"$PRIVCMD_CACHE/$log-c.log" 2>/dev/null | tail -n 1 | sed 's/^# //')"
+	done
+} >"$top/docs/check.md"
+
+echo "$total"
 [ "$failed" -eq 0 ]
