@@ -34,6 +34,16 @@
 #include <xen/sched.h>
 #include <xen/sys/evtchn.h>
 
+/* Newer than Xen 4.17's copy of the UAPI: Linux's include/uapi/xen/evtchn.h. */
+#ifndef IOCTL_EVTCHN_BIND_STATIC
+struct ioctl_evtchn_bind {
+	unsigned int port;
+};
+
+#define IOCTL_EVTCHN_BIND_STATIC \
+	_IOC(_IOC_NONE, 'E', 7, sizeof(struct ioctl_evtchn_bind))
+#endif
+
 /* Domains that do not exist (domUs start at 1), one per test that logs. */
 #define NO_SUCH_DOMAIN 0x7000
 
@@ -895,6 +905,60 @@ TEST_F(ioeventfd, unload_ends_an_ioeventfd_that_waits)
 	close(evtchn);
 	EXPECT_EQ(EVTCHNSTAT_closed, port_status(self->fd, port));
 	EXPECT_EQ(0, close_port(self->fd, peer.local_port));
+	destroy_domain(self->fd, dom);
+}
+
+/*
+ * A channel that Xen has open and no binding holds yet, as between a
+ * backend's hypercall and its binding: the driver does not bind it first
+ * but joins the backend's binding when it comes (here a static one, which
+ * binds an open port as it is).  A first binding of the driver's there
+ * trips the event channel core when the backend's comes (WARNING at
+ * events_base.c:1222), with either driver before this one's fix.
+ */
+TEST_F(ioeventfd, backend_binds_an_open_channel_after_the_ioeventfd)
+{
+	struct ioctl_evtchn_bind bind;
+	volatile struct ioreq *slot;
+	uint64_t signalled = 0;
+	uint32_t ringer;
+	int evtchn, i;
+	domid_t dom;
+	char *page;
+
+	SLOTS_NEEDED();
+	if (c_driver())
+		SKIP(return, "the C driver binds the channel first, and the backend's binding then trips the event channel core");
+	evtchn = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, evtchn);
+	dom = map_request_page(self->fd, &page);
+	ASSERT_NE(0, dom) TH_LOG("no grant frame to map: %m");
+	ASSERT_EQ(0, loopback_ports(self->fd, &self->ports[0], &ringer));
+	self->req.ioreq = (uintptr_t)page;
+	self->req.dom = dom;
+	ASSERT_EQ(0, ioeventfd(self->fd, &self->req));
+	/* Some retries pass: nothing binds the port meanwhile. */
+	usleep(200 * 1000);
+	bind.port = self->ports[0];
+	ASSERT_EQ(0, ioctl(evtchn, IOCTL_EVTCHN_BIND_STATIC, &bind)) TH_LOG("%m");
+
+	slot = (volatile struct ioreq *)page;
+	for (i = 0; i < 10 && !signalled; i++) {
+		notify_queue(slot);
+		ASSERT_EQ(0, ring(self->fd, ringer));
+		signalled = wait_for(self->efd);
+		EXPECT_EQ(self->ports[0], pending_port(evtchn));
+		end_event(evtchn, self->ports[0]);
+	}
+	EXPECT_EQ(1, signalled);
+	EXPECT_EQ(STATE_IORESP_READY, (int)slot->state);
+
+	close(evtchn);
+	EXPECT_EQ(0, ioeventfd_deassign(self->fd, self->req));
+	/* A static binding leaves the channel open when it goes. */
+	EXPECT_EQ(0, close_port(self->fd, self->ports[0]));
+	EXPECT_EQ(0, close_port(self->fd, ringer));
+	munmap(page, 4096);
 	destroy_domain(self->fd, dom);
 }
 
