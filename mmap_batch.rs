@@ -144,8 +144,12 @@ pub(crate) fn mmap_batch(
             } else {
                 vma.claim_translated(0, num)?;
             }
-        } else if addr < vma.start() || end > vma.end() || vma.range_is_mapped(addr, num) {
-            // A retry fills holes only.
+        } else if addr < vma.start()
+            || end > vma.end()
+            || (!pv && !vma.claim_covers((addr - vma.start()) >> PAGE_SHIFT, num))
+            || vma.range_is_mapped(addr, num)
+        {
+            // A retry fills holes only, where frames were lent for them.
             return Err(EINVAL);
         }
 

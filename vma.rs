@@ -338,6 +338,10 @@ impl<'a> PrivcmdVma<'a> {
         if first.checked_add(nr).is_none_or(|end| end > self.pages()) {
             return Err(EINVAL);
         }
+        // Counts of frames go to the kernel as an `int`.
+        if nr > c_int::MAX as usize {
+            return Err(ENOMEM);
+        }
         let frames = BalloonPages::alloc(nr)?;
         let pfns = frames.pfns()?;
         let claim = KBox::new(
@@ -350,6 +354,17 @@ impl<'a> PrivcmdVma<'a> {
         )?;
         self.set_private(KBox::into_raw(claim).cast());
         Ok(pfns)
+    }
+
+    /// Whether this (auto-translated dom0's) VMA's claim lent frames for
+    /// each of the `nr` pages from page `first`.
+    pub(crate) fn claim_covers(&self, first: usize, nr: usize) -> bool {
+        self.claim().is_some_and(|claim| {
+            first >= claim.first
+                && first
+                    .checked_add(nr)
+                    .is_some_and(|end| end <= claim.first + claim.frames.0.len())
+        })
     }
 
     /// The claim of this (auto-translated dom0's) VMA, if it has one.
