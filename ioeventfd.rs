@@ -26,34 +26,28 @@
 //!
 //! The channels are bound late-EOI and shared: the backend's own binding of
 //! each (through `/dev/xen/evtchn`, which counts its users) ends every
-//! event, as with the C driver.  Which binding a port gets depends on who
-//! holds it when the eventfd is assigned:
+//! event, as with the C driver.  The driver only ever joins such a
+//! binding, as one more of its users, so that the channel stays open until
+//! both have let go, whichever goes first; it never makes a port's first
+//! binding.  `/dev/xen/evtchn` requires its binding to be a port's first
+//! (any other trips a warning of the kernel's event channel core, and is
+//! torn down under its other users when the backend closes), and a binder
+//! has the channel open in Xen before its binding exists: a first binding
+//! of ours, however checked beforehand, could come in between.  So, when
+//! the eventfd is assigned:
 //!
-//! - a binding that counts its users (the backend's): ours joins it, as one
-//!   more user, so that the channel stays open until both have let go,
-//!   whichever goes first;
-//! - no binding, on a channel Xen has open: ours is the only one, and the
-//!   channel is closed with it (as the C driver does);
-//! - no binding, and Xen has no channel on the port: nothing is bound yet.
-//!   A backend may bind the port later, through `/dev/xen/evtchn`, whose
-//!   binding must be the first the kernel makes of it (any other would
-//!   trip a warning of the kernel's event channel core and be torn down
-//!   under us when the backend closes).  So the port is looked at again
-//!   every [`RETRY_MS`] until it has such a binding, which ours then joins.
-//!   The C driver binds the port at once;
-//! - a binding that does not count its users (one of the kernel's own, or
-//!   ours of the same port for another vCPU): `EBUSY`, where the C
-//!   driver's binding trips that warning.
+//! - a port with a binding that counts its users (the backend's) is joined;
+//! - a port without a binding is looked at again every [`RETRY_MS`] until
+//!   it has one, which is then joined.  The C driver binds the port at
+//!   once, as its only binding;
+//! - a port with a binding that does not count its users (one of the
+//!   kernel's own), or given for two vCPUs, is `EBUSY`, where the C
+//!   driver's second binding trips that warning.
 //!
-//! Each port is unbound from the interrupt its binding returned, never
-//! looked up again by port number (which, once a channel has been closed
-//! and its port reused, names another binding).  One case stays unsound,
-//! in the kernel rather than here: a backend that binds, with
-//! `IOCTL_EVTCHN_BIND_STATIC`, a port whose only binding is ours (an open
-//! channel that nothing had bound).  `/dev/xen/evtchn` assumes its binding
-//! is a port's first; the event channel core warns, and tears the channel's
-//! binding down under ours when the backend closes (as for any binding the
-//! kernel holds).  Our unbinding then leaves alone what it no longer owns.
+//! Each port is unbound from the interrupt its binding returned, and only
+//! while the port still maps to it, never looked up again by port number
+//! (which, once a channel has been closed and its port reused, names
+//! another binding).
 //!
 //! Where the C driver trusts the address, this one checks it: it must lie
 //! in a privcmd mapping of an auto-translated dom0 (`EFAULT` otherwise:
@@ -98,15 +92,10 @@ const QUEUE_NOTIFY_VQ_MASK: u64 = 0xffff;
 /// `VIRTIO_MMIO_QUEUE_NOTIFY`: the register's offset in the device.
 const VIRTIO_MMIO_QUEUE_NOTIFY: u64 = 0x050;
 
-/// `__HYPERVISOR_event_channel_op` and its `EVTCHNOP_send` and
-/// `EVTCHNOP_status`.
+/// `__HYPERVISOR_event_channel_op` and its `EVTCHNOP_send`.
 const HYPERVISOR_EVENT_CHANNEL_OP: u64 = 32;
 const EVTCHNOP_SEND: u64 = 4;
-const EVTCHNOP_STATUS: u64 = 5;
-/// `DOMID_SELF`, and `EVTCHNSTAT_closed`: no channel on the port.
-const DOMID_SELF: u16 = 0x7ff0;
-const EVTCHNSTAT_CLOSED: u32 = 0;
-/// How often a port that no channel holds yet is looked at again.
+/// How often a port that no binding holds yet is looked at again.
 const RETRY_MS: u32 = 50;
 
 const IRQ_NONE: bindings::irqreturn_t = bindings::irqreturn::IRQ_NONE;
@@ -124,45 +113,6 @@ unsafe extern "C" {
     fn irq_from_evtchn(evtchn: c_uint) -> c_uint;
     fn evtchn_get(evtchn: c_uint) -> c_int;
     fn evtchn_put(evtchn: c_uint);
-}
-
-/// Xen's `struct evtchn_status`, of which only the state is read.
-#[repr(C)]
-#[derive(Default)]
-struct EvtchnStatus {
-    dom: u16,
-    port: u32,
-    status: u32,
-    vcpu: u32,
-    /// The union of the state's details.
-    details: [u32; 2],
-}
-
-/// Whether Xen has no channel on our `port` (`EINVAL` is its answer for a
-/// port beyond those it has set up, which is closed as well).
-fn closed_in_xen(page: &HypercallPage, port: u32) -> Result<bool> {
-    let mut status = EvtchnStatus {
-        dom: DOMID_SELF,
-        port,
-        ..Default::default()
-    };
-    let rc = page.call(
-        HYPERVISOR_EVENT_CHANNEL_OP,
-        [
-            EVTCHNOP_STATUS,
-            core::ptr::from_mut(&mut status) as u64,
-            0,
-            0,
-            0,
-        ],
-    )?;
-    if rc == -i64::from(bindings::EINVAL) {
-        return Ok(true);
-    }
-    if rc < 0 {
-        return Err(Error::from_errno(rc as c_int));
-    }
-    Ok(status.status == EVTCHNSTAT_CLOSED)
 }
 
 /// A vCPU's slot in the request pages: Xen's `struct ioreq`, 32 bytes,
@@ -305,12 +255,10 @@ impl PinnedDrop for Ioreq {
             let Ok(irq) = c_uint::try_from(port.irq.load(Relaxed)) else {
                 continue;
             };
-            // Our binding holds the port's, as one of its users, except
-            // where a backend bound the port after ours, which the event
-            // channel core warns of (see the module's documentation), and
-            // then tore it down when it closed.  Then the port maps to no
-            // interrupt, or to another binding's: neither is ours to
-            // unbind, nor is the interrupt freed with the old binding.
+            // Our binding holds the port's, as one of its users, so the
+            // port still maps to its interrupt.  Should it not (the
+            // binding torn down under its users by someone else), neither
+            // the port's new interrupt nor none is ours to unbind.
             // SAFETY: `irq_from_evtchn` takes any number.
             if unsafe { irq_from_evtchn(port.port) } != irq {
                 pr_warn!("ioeventfd: port {} was unbound under us\n", port.port);
@@ -325,26 +273,21 @@ impl PinnedDrop for Ioreq {
 }
 
 impl IoreqPort {
-    /// Binds the port to [`interrupt`], if no binding holds it that we may
-    /// not share (`EBUSY`).  With `first`, a port that no binding holds is
-    /// bound, if Xen has a channel on it: ours is then the only binding.
-    /// Otherwise, and when Xen has none, the port is left waiting.
-    fn bind(&self, page: &HypercallPage, first: bool) -> Result<Binding> {
+    /// Joins the port's binding with [`interrupt`], if it has one that
+    /// counts its users; leaves it waiting if it has none.  With `first`
+    /// (when the eventfd is assigned), a binding that does not count its
+    /// users is `EBUSY`; later, it is waited on (a backend's binding counts
+    /// them only once it is done).
+    fn bind(&self, first: bool) -> Result<Binding> {
         // SAFETY: `evtchn_get` takes any number; on success it took a
-        // reference, given back below once ours is bound beside it.
-        let shared = match unsafe { evtchn_get(self.port) } {
-            0 => true,
-            rc if rc == -(bindings::ENOENT as c_int) => {
-                if !first || closed_in_xen(page, self.port)? {
-                    return Ok(Binding::Waiting);
-                }
-                false
-            }
-            // A binding that does not count its users; or, for a retry,
-            // one of a backend's that does not count them yet.
+        // reference to the binding, which keeps it while ours joins it, and
+        // which is given back below.
+        match unsafe { evtchn_get(self.port) } {
+            0 => {}
+            rc if rc == -(bindings::ENOENT as c_int) => return Ok(Binding::Waiting),
             _ if first => return Err(EBUSY),
             _ => return Ok(Binding::Waiting),
-        };
+        }
         // SAFETY: `interrupt` takes the `IoreqPort` it is given, which
         // lives until `PinnedDrop` unbinds it; `owner` was set before.
         let irq = unsafe {
@@ -356,11 +299,9 @@ impl IoreqPort {
                 from_ref(self).cast_mut().cast(),
             )
         };
-        if shared {
-            // SAFETY: The reference `evtchn_get` took; ours, if bound,
-            // counts as one of the binding's users now.
-            unsafe { evtchn_put(self.port) };
-        }
+        // SAFETY: The reference `evtchn_get` took; ours, if bound, counts as
+        // one of the binding's users now.
+        unsafe { evtchn_put(self.port) };
         if irq < 0 {
             return Err(Error::from_errno(irq));
         }
@@ -375,7 +316,7 @@ impl Ioreq {
     fn bind(&self, first: bool) -> Result<bool> {
         let mut waiting = false;
         for port in self.ports.iter().filter(|port| port.irq.load(Relaxed) < 0) {
-            waiting |= port.bind(&self.page, first)? == Binding::Waiting;
+            waiting |= port.bind(first)? == Binding::Waiting;
         }
         Ok(waiting)
     }
@@ -546,6 +487,15 @@ fn new_ioreq(page: &Arc<HypercallPage>, req: &PrivcmdIoeventfd) -> Result<Arc<Io
     let addr = usize::try_from(req.ioreq).map_err(|_| EFAULT)?;
     let vma = PrivcmdVma::new(mmap.vma_lookup(addr)).map_err(|_| EFAULT)?;
     let (pages_id, slots) = vma.slots(addr, vcpus, Slot::SIZE)?;
+    // One port per vCPU: a port's interrupt runs one vCPU's slot.
+    let mut sorted = KVec::with_capacity(vcpus, GFP_KERNEL)?;
+    for port in ports.iter() {
+        sorted.push(port.port, GFP_KERNEL)?;
+    }
+    sorted.sort_unstable();
+    if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
+        return Err(EBUSY);
+    }
     let ioreq = ListArc::pin_init(
         try_pin_init!(Ioreq {
             links <- ListLinks::new(),
