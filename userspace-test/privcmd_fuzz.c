@@ -5,7 +5,7 @@
  * munmap (whole and partial), mremap, madvise, mprotect, fork, close and
  * eventfd writes, on structures built from boundary values and random ones.
  *
- *   privcmd_fuzz [--seed N] [--ops N] [--alarm S] [-v]
+ *   privcmd_fuzz [--seed N] [--ops N] [--alarm S] [--known] [-v]
  *
  * Reproducible: the operations are drawn from a splitmix64 generator seeded
  * by --seed, and the program runs with address-space randomisation off (it
@@ -42,6 +42,7 @@
 #include <stdarg.h>
 #include <sys/eventfd.h>
 #include <sys/personality.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #include "privcmd_test.h"
@@ -112,6 +113,7 @@ static int ctl_fd = -1;		/* creates and destroys the scratch domain */
 static domid_t scratch;
 static int stub, c_drv, pv;
 static int verbose;
+static int known;		/* --known: also what found the known bugs */
 static unsigned long cur_op;
 static int op_printed;
 static const char *cur_name = "start";
@@ -184,7 +186,9 @@ static long op_end(enum op_name op, long ret)
 {
 	reached(op, ret);
 	if (verbose) {
-		if (ret < 0)
+		if (ret < 0 && (op == S_TOUCH || op == S_FORK))
+			printf(" = SIG%s\n", sigabbrev_np(-ret) ?: "?");
+		else if (ret < 0)
 			printf(" = -%s\n", strerrorname_np(-ret) ?: "?");
 		else
 			printf(" = %ld\n", ret);
@@ -752,6 +756,14 @@ static void op_mprotect(void)
 
 	if (!m)
 		return;
+	/*
+	 * Known, over either driver (seed 1, op 8593): in a PV dom0, a frame
+	 * mapped into a PROT_NONE privcmd mapping is a PTE that Xen does not
+	 * check; made accessible, Xen refuses it (a WARNING), and a touch
+	 * faults for ever.  Left out unless --known.
+	 */
+	if (m->kind == K_DEV && !stub && pv && !known)
+		return;
 	len = m->len;
 	if (one_in(2) && len > PAGE) {
 		off = PAGE;
@@ -1302,10 +1314,15 @@ static int is_report(const char *line)
 	return 0;
 }
 
-/* The reports logged since the last call, printed as they are read. */
+/*
+ * The reports logged since the last call, the first few printed as they
+ * are read with the operation after which they were (a report from
+ * deferred work may come an operation or so late).
+ */
 static int new_reports(void)
 {
 	static char rec[8192];
+	static int shown;
 	int reports = 0;
 	ssize_t n;
 
@@ -1320,7 +1337,9 @@ static int new_reports(void)
 		rec[n] = '\0';
 		if (is_report(rec)) {
 			reports++;
-			printf("# kernel: %s", strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+			if (shown++ < 20)
+				printf("# kernel, after op %lu (%s): %s", cur_op, cur_name,
+				       strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
 		}
 	}
 	fflush(stdout);
@@ -1395,8 +1414,10 @@ int main(int argc, char **argv)
 {
 	unsigned long seed = 1, nops = 20000, i;
 	unsigned int alarm_s = 20;
-	int reports, paths = 0, e, k;
+	int reports = 0, paths = 0, e, k;
 	struct sigaction sa = { .sa_handler = on_fault, .sa_flags = SA_NODEFER };
+	struct timespec t0, t1;
+	double secs;
 
 	for (k = 1; k < argc; k++) {
 		if (!strcmp(argv[k], "--seed") && k + 1 < argc)
@@ -1407,8 +1428,11 @@ int main(int argc, char **argv)
 			alarm_s = strtoul(argv[++k], NULL, 0);
 		else if (!strcmp(argv[k], "-v"))
 			verbose = 1;
+		else if (!strcmp(argv[k], "--known"))
+			known = 1;
 		else {
-			fprintf(stderr, "usage: %s [--seed N] [--ops N] [--alarm S] [-v]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seed N] [--ops N] [--alarm S] [--known] [-v]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -1452,20 +1476,25 @@ int main(int argc, char **argv)
 	for (k = 0; k < NFDS; k++)
 		pfd[k].fd = -1;
 
-	say("fuzz: %s %s driver seed %lu ops %lu scratch domain %u%s\n",
+	say("fuzz: %s %s driver seed %lu ops %lu scratch domain %u%s%s\n",
 	    world_name(), c_drv ? "c" : "rust", seed, nops, scratch,
+	    known ? " (with what found known bugs)" : "",
 	    verbose ? "" : " (progress every 1000 ops; -v for each)");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < nops; i++) {
 		cur_op = i;
 		alarm(alarm_s);
 		op_printed = 0;
 		one_op();
 		alarm(0);
+		reports += new_reports();
 		if (verbose && !op_printed)
 			say("op %lu: - (%s: nothing to act on)\n", i, cur_name);
 		if (!verbose && i % 1000 == 999)
 			say("fuzz: %lu ops\n", i + 1);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	cur_op = nops;
 	cur_name = "clean-up";
 	alarm(4 * alarm_s);
@@ -1487,7 +1516,7 @@ int main(int argc, char **argv)
 	/* Deferred work (irqfd injections, port retries) has run by now. */
 	usleep(200 * 1000);
 	alarm(0);
-	reports = new_reports();
+	reports += new_reports();
 
 	for (k = 0; k < NR_OPS; k++)
 		for (e = 0; e <= MAX_ERRNO; e++) {
@@ -1506,6 +1535,7 @@ int main(int argc, char **argv)
 			printf("# %s: %s %s\n", k < NR_IOCTLS ? "path" : "syscall",
 			       op_names[k], name ?: "?");
 		}
+	say("# %lu ops in %.1f s: %.0f ops/s\n", nops, secs, secs > 0 ? nops / secs : 0);
 	say("fuzz: %s %s seed %lu ops %lu reports %d paths %d\n", world_name(),
 	    c_drv ? "c" : "rust", seed, nops, reports, paths);
 	return reports ? 1 : 0;
