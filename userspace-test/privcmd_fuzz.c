@@ -98,6 +98,7 @@ struct mapping {
 	char *addr;		/* NULL: free slot */
 	size_t len;
 	enum map_kind kind;
+	int tried;		/* a mapping ioctl has named it */
 };
 
 static struct {
@@ -566,6 +567,7 @@ static void forget_range(char *a, size_t len)
 				rest->addr = a + len;
 				rest->len = e - (a + len);
 				rest->kind = m->kind;
+				rest->tried = m->tried;
 			}
 		}
 	}
@@ -581,6 +583,7 @@ static void remember(char *a, size_t len, enum map_kind kind)
 		m->addr = a;
 		m->len = len;
 		m->kind = kind;
+		m->tried = 0;
 	} else {
 		/* Out of slots: not kept. */
 		munmap(a, len);
@@ -676,7 +679,7 @@ static void op_mremap(void)
 	struct mapping *m = pick_mapping(-1);
 	size_t len, new_len;
 	char *p, *to = NULL;
-	int flags = MREMAP_MAYMOVE;
+	int flags = MREMAP_MAYMOVE, i;
 
 	if (!m || !c_safe_mremap(m))
 		return;
@@ -712,9 +715,14 @@ static void op_mremap(void)
 		/* MREMAP_FIXED replaced what was there. */
 		if (to)
 			forget_range(to, new_len);
+		int tried = m->tried;
+
 		if (!(flags & MREMAP_DONTUNMAP) || p == old)
 			forget_range(old, len);
 		remember(p, new_len, kind);
+		for (i = 0; i < NMAPS; i++)
+			if (maps[i].addr == p)
+				maps[i].tried = tried;
 	}
 }
 
@@ -1016,6 +1024,16 @@ static int c_safe_mapping(struct mapping *m, uint64_t addr, uint64_t pages, int 
 		return 0;
 	if (pages > m->len / PAGE || pages > 16)
 		return 0;
+	/*
+	 * In an auto-translated dom0, it fills a mapping that holds pages
+	 * already (BUG_ON in alloc_empty_pages, seed 1 of this fuzzer over
+	 * it): one mapping ioctl per mapping.
+	 */
+	if (!pv) {
+		if (m->tried)
+			return 0;
+		m->tried = 1;
+	}
 	return !resource || pv || pages == m->len / PAGE;
 }
 
