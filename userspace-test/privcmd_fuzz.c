@@ -42,8 +42,9 @@
 #include <stdarg.h>
 #include <sys/eventfd.h>
 #include <sys/personality.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
 
 #include "privcmd_test.h"
 
@@ -221,9 +222,19 @@ static void on_alarm(int sig)
 static sigjmp_buf fault_jmp;
 static volatile sig_atomic_t fault_armed;
 
-static void on_fault(int sig)
+static void on_fault(int sig, siginfo_t *si, void *uc)
 {
+	char msg[200];
+	int n;
+
 	if (!fault_armed) {
+		/* The fuzzer's own fault: where, for the report. */
+		n = snprintf(msg, sizeof(msg),
+			     "fuzz: op %lu (%s): signal %d at address %p, ip %#llx\n",
+			     cur_op, cur_name, sig, si->si_addr,
+			     (unsigned long long)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
+		if (write(STDOUT_FILENO, msg, n) < 0)
+			_exit(4);
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -640,6 +651,20 @@ static int c_safe_mremap(struct mapping *m)
 	return !c_drv || pv || m->kind != K_DEV;
 }
 
+/*
+ * Whether the page at a may be unmapped: one of the fuzzer's mappings, or
+ * nothing (never its own buffers, the reserved bad addresses, the vDSO).
+ */
+static int may_unmap(char *a)
+{
+	int i;
+
+	for (i = 0; i < NMAPS; i++)
+		if (maps[i].addr && a >= maps[i].addr && a < maps[i].addr + maps[i].len)
+			return 1;
+	return msync(a, PAGE, MS_ASYNC) == -1 && errno == ENOMEM;
+}
+
 static void op_munmap(void)
 {
 	struct mapping *m = pick_mapping(-1);
@@ -667,6 +692,8 @@ static void op_munmap(void)
 	default:
 		break;
 	}
+	if (off + len > m->len && !may_unmap(m->addr + m->len))
+		len = m->len - off;
 	cur_name = "munmap";
 	op_begin("munmap %p + %#zx, %#zx", m->addr, off, len);
 	ret = op_end(S_MUNMAP, sys_ret(munmap(m->addr + off, len)));
@@ -1433,7 +1460,7 @@ int main(int argc, char **argv)
 	unsigned long seed = 1, nops = 20000, i;
 	unsigned int alarm_s = 20;
 	int reports = 0, paths = 0, e, k;
-	struct sigaction sa = { .sa_handler = on_fault, .sa_flags = SA_NODEFER };
+	struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_NODEFER | SA_SIGINFO };
 	struct timespec t0, t1;
 	double secs;
 
