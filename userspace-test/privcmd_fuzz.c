@@ -22,9 +22,20 @@
  * any other hypercall, DM_OP, IRQFD, IOEVENTFD and the mapping ioctls, goes
  * through a file restricted (IOCTL_PRIVCMD_RESTRICT) to a scratch domain
  * that the fuzzer creates under Xen and destroys at the end (on the stub:
- * a domain number that no domain has), or to such an unused number.  Over
- * Linux's C driver the operations that its known holes turn into kernel
- * crashes or warnings are left out (see c_safe_*).
+ * a domain number that no domain has), or to such an unused number.
+ * Random structures are read by the driver only from the fuzzer's own
+ * buffers; a bad structure address is one where nothing can be read.
+ *
+ * Left out over Linux's C driver, whose holes turn them into kernel
+ * crashes or warnings: mapping ioctls anywhere but at the start of a
+ * privcmd mapping, for more pages than it has (or more than 16), and in an
+ * auto-translated dom0 a resource that does not fill its mapping or a
+ * second mapping ioctl on one mapping (BUG_ON in alloc_empty_pages);
+ * mremap of a privcmd mapping in an auto-translated dom0; an IRQFD
+ * operation larger than a page; an IOEVENTFD assignment that gets past
+ * its width and vCPU checks; unaligned or straddling structure addresses;
+ * MADV_DOFORK on a privcmd mapping.  Left out over either driver unless
+ * --known: mprotect of a privcmd mapping in a PV dom0 (see op_mprotect).
  *
  * Each operation runs under alarm(): a hang ends the program with a line
  * naming the operation.  The last line is
@@ -32,7 +43,9 @@
  *   fuzz: <world> <driver> seed <n> ops <n> reports <n> paths <n>
  *
  * where reports counts the kernel log lines that appeared during the run
- * and match Oops|BUG|WARNING|KASAN|lockdep|kmemleak (read from /dev/kmsg),
+ * and match Oops|BUG:|WARNING:|KASAN:|lockdep|kmemleak: (read from
+ * /dev/kmsg after each operation: the first are printed with the
+ * operation after which they came, and a ring buffer that wraps loses none),
  * and paths the distinct (ioctl, result) pairs reached, each listed before
  * on a "# path:" line (the kernels have no KCOV: no edges).  The exit
  * status is 1 if there were reports.
