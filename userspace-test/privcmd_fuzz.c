@@ -1,0 +1,1600 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A seeded fuzzer of the device surface: /dev/xen/privcmd (every ioctl of
+ * the UAPI, an unknown one, mmap) and /dev/xen/hypercall, interleaved with
+ * munmap (whole and partial), mremap, madvise, mprotect, fork, close and
+ * eventfd writes, on structures built from boundary values and random ones.
+ *
+ *   privcmd_fuzz [--seed N] [--ops N] [--alarm S] [--known] [-v]
+ *
+ * Reproducible: the operations are drawn from a splitmix64 generator seeded
+ * by --seed, and the program runs with address-space randomisation off (it
+ * re-executes itself so), so the same seed and operation count on the same
+ * kernel, hypervisor and driver replay the same sequence.  -v prints each
+ * operation (its index, what it does, then its result) before it runs: too
+ * slow on an emulated serial console for long runs, so without it only the
+ * seed, the count, and progress every 1000 operations are printed.  To see
+ * what led to a failure, run the same seed with -v and the same --ops.
+ *
+ * Safe by design: the only hypercalls on a file that is not restricted are
+ * harmless ones (xen_version, console_io, memory_op queries on
+ * DOMID_SELF), with buffers in the fuzzer's own memory.  Everything else,
+ * any other hypercall, DM_OP, IRQFD, IOEVENTFD and the mapping ioctls, goes
+ * through a file restricted (IOCTL_PRIVCMD_RESTRICT) to a scratch domain
+ * that the fuzzer creates under Xen and destroys at the end (on the stub:
+ * a domain number that no domain has), or to such an unused number.
+ * Random structures are read by the driver only from the fuzzer's own
+ * buffers; a bad structure address is one where nothing can be read.
+ *
+ * Left out over Linux's C driver, whose holes turn them into kernel
+ * crashes or warnings: mapping ioctls anywhere but at the start of a
+ * privcmd mapping, for more pages than it has (or more than 16), and in an
+ * auto-translated dom0 a resource that does not fill its mapping or a
+ * second mapping ioctl on one mapping (BUG_ON in alloc_empty_pages);
+ * mremap of a privcmd mapping in an auto-translated dom0; an IRQFD
+ * operation larger than a page; an IOEVENTFD assignment that gets past
+ * its width and vCPU checks; unaligned or straddling structure addresses;
+ * MADV_DOFORK on a privcmd mapping.  Left out over either driver unless
+ * --known: mprotect of a privcmd mapping in a PV dom0 (see op_mprotect).
+ *
+ * Each operation runs under alarm(): a hang ends the program with a line
+ * naming the operation.  The last line is
+ *
+ *   fuzz: <world> <driver> seed <n> ops <n> reports <n> paths <n>
+ *
+ * where reports counts the kernel log lines that appeared during the run
+ * and match Oops|BUG:|WARNING:|KASAN:|lockdep|kmemleak: (read from
+ * /dev/kmsg after each operation: the first are printed with the
+ * operation after which they came, and a ring buffer that wraps loses none),
+ * and paths the distinct (ioctl, result) pairs reached, each listed before
+ * on a "# path:" line (the kernels have no KCOV: no edges).  The exit
+ * status is 1 if there were reports.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/eventfd.h>
+#include <sys/personality.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+
+#include "privcmd_test.h"
+
+#include <xen/hvm/dm_op.h>
+
+#define HYPERCALL_BUF_PATH "/dev/xen/hypercall"
+#define PAGE 4096UL
+#define UNUSED_DOMAIN 0x7000
+/* Page-table boundaries of x86_64: a page table maps 2 MiB, a directory 1 GiB. */
+#define PMD_SIZE_ (2UL << 20)
+#define PUD_SIZE_ (1UL << 30)
+#define TIB_PAGES (1UL << 28)
+#define BAD_FRAME 0x7ffffffffULL
+
+#define NFDS 4
+#define NEFDS 4
+#define NMAPS 24
+#define ARR_ENTRIES 4096
+
+/* ---- the generator ---- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A number below n (n > 0). */
+static uint64_t below(uint64_t n)
+{
+	return rnd() % n;
+}
+
+/* True one time in n. */
+static int one_in(uint64_t n)
+{
+	return below(n) == 0;
+}
+
+#define PICK(arr) (arr)[below(sizeof(arr) / sizeof((arr)[0]))]
+
+/* ---- state ---- */
+
+enum map_kind { K_DEV, K_HBUF, K_ANON };
+
+struct mapping {
+	char *addr;		/* NULL: free slot */
+	size_t len;
+	enum map_kind kind;
+	int tried;		/* a mapping ioctl has named it */
+};
+
+static struct {
+	int fd;			/* -1: closed */
+	domid_t dom;		/* DOMID_INVALID: not restricted */
+} pfd[NFDS];
+
+static int hfd[2] = { -1, -1 };	/* /dev/xen/hypercall */
+static int efd[NEFDS] = { -1, -1, -1, -1 };
+static struct mapping maps[NMAPS];
+
+static int ctl_fd = -1;		/* creates and destroys the scratch domain */
+static domid_t scratch;
+static int stub, c_drv, pv;
+static int verbose;
+static int known;		/* --known: also what found the known bugs */
+static unsigned long cur_op;
+static int op_printed;
+static const char *cur_name = "start";
+
+/* Buffers of the fuzzer's own that ioctls and hypercalls may read and write. */
+static char *buf;		/* 16 pages */
+static char *ro_page;		/* read-only */
+static char *hole;		/* nothing mapped */
+static char *edge;		/* a mapped page followed by a hole */
+static xen_pfn_t *arr;		/* ARR_ENTRIES frames */
+static int *errs;		/* ARR_ENTRIES error codes */
+
+/* ---- paths: (operation, result) pairs reached ---- */
+
+enum op_name {
+	I_HYPERCALL, I_MMAP, I_MMAPBATCH, I_MMAPBATCH_V2, I_DM_OP,
+	I_RESTRICT, I_MMAP_RESOURCE, I_IRQFD, I_IOEVENTFD, I_PCIDEV_GET_GSI,
+	I_UNKNOWN, I_HBUF_IOCTL, NR_IOCTLS,
+	S_OPEN = NR_IOCTLS, S_CLOSE, S_MMAP, S_MUNMAP, S_MREMAP, S_MADVISE,
+	S_MPROTECT, S_FORK, S_TOUCH, S_EVENTFD, S_EVENTFD_WRITE, NR_OPS,
+};
+
+static const char *const op_names[NR_OPS] = {
+	"HYPERCALL", "MMAP", "MMAPBATCH", "MMAPBATCH_V2", "DM_OP",
+	"RESTRICT", "MMAP_RESOURCE", "IRQFD", "IOEVENTFD", "PCIDEV_GET_GSI",
+	"unknown", "hypercall-device ioctl",
+	"open", "close", "mmap", "munmap", "mremap", "madvise", "mprotect",
+	"fork", "touch", "eventfd", "eventfd write",
+};
+
+#define MAX_ERRNO 4096
+/* Index MAX_ERRNO: success. */
+static unsigned char seen[NR_OPS][MAX_ERRNO + 1];
+
+static void reached(enum op_name op, long ret)
+{
+	int e = ret >= 0 ? MAX_ERRNO : (int)(-ret < MAX_ERRNO ? -ret : MAX_ERRNO - 1);
+
+	seen[op][e] = 1;
+}
+
+/* ---- output ---- */
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+/* In verbose mode: what the operation is, before it runs. */
+static void op_begin(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	op_printed = 1;
+	printf("op %lu: ", cur_op);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static long op_end(enum op_name op, long ret)
+{
+	reached(op, ret);
+	if (verbose) {
+		if (ret < 0 && (op == S_TOUCH || op == S_FORK))
+			printf(" = SIG%s\n", sigabbrev_np(-ret) ?: "?");
+		else if (ret < 0)
+			printf(" = -%s\n", strerrorname_np(-ret) ?: "?");
+		else
+			printf(" = %ld\n", ret);
+		fflush(stdout);
+	}
+	return ret;
+}
+
+static long sys_ret(long ret)
+{
+	return ret == -1 ? -errno : ret;
+}
+
+static void on_alarm(int sig)
+{
+	char msg[160];
+	int n = snprintf(msg, sizeof(msg),
+			 "fuzz: op %lu (%s) did not finish within the alarm: hung\n",
+			 cur_op, cur_name);
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, n) < 0)
+		_exit(3);
+	_exit(3);
+}
+
+/* ---- touching memory that may fault ---- */
+
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t fault_armed;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	char msg[200];
+	int n;
+
+	if (!fault_armed) {
+		/* The fuzzer's own fault: where, for the report. */
+		n = snprintf(msg, sizeof(msg),
+			     "fuzz: op %lu (%s): signal %d at address %p, ip %#llx\n",
+			     cur_op, cur_name, sig, si->si_addr,
+			     (unsigned long long)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
+		if (write(STDOUT_FILENO, msg, n) < 0)
+			_exit(4);
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	siglongjmp(fault_jmp, sig);
+}
+
+/* Reads a byte at addr: 0, or the signal it raised. */
+static int touch(const char *addr)
+{
+	int sig;
+
+	fault_armed = 1;
+	sig = sigsetjmp(fault_jmp, 1);
+	if (!sig)
+		(void)*(volatile const char *)addr;
+	fault_armed = 0;
+	return sig;
+}
+
+/* ---- value pools ---- */
+
+static uint64_t boundary_u64(void)
+{
+	static const uint64_t v[] = {
+		0, 1, 2, 15, 16, 17, 4095, 4096, 4097, INT_MAX,
+		(uint64_t)INT_MAX + 1, 1ULL << 28, (1ULL << 28) + 1,
+		UINT32_MAX, (uint64_t)UINT32_MAX + 1, -1ULL, -2ULL,
+		1ULL << 63, 1ULL << 18, 0x7ff0, 0x7fff, 0xffff,
+	};
+
+	return one_in(4) ? rnd() >> below(64) : PICK(v);
+}
+
+static uint32_t boundary_u32(void)
+{
+	return (uint32_t)boundary_u64();
+}
+
+/* A count: small mostly, at the limits sometimes. */
+static uint64_t count(void)
+{
+	static const uint64_t v[] = {
+		0, 1, 2, 3, 16, 17, 256, 1024, 4096, 4097, INT_MAX,
+		(uint64_t)INT_MAX + 1, 1ULL << 28, (1ULL << 28) + 1,
+		UINT32_MAX, -1ULL, 1ULL << 18,
+	};
+
+	return one_in(2) ? below(4) + 1 : PICK(v);
+}
+
+static struct mapping *pick_mapping(int kind)
+{
+	int i, start = below(NMAPS);
+
+	for (i = 0; i < NMAPS; i++) {
+		struct mapping *m = &maps[(start + i) % NMAPS];
+
+		if (m->addr && (kind < 0 || (int)m->kind == kind))
+			return m;
+	}
+	return NULL;
+}
+
+/*
+ * An address where nothing can be read: NULL, a hole, kernel addresses,
+ * non-canonical ones, the end of user space.
+ */
+static uint64_t bad_addr(void)
+{
+	switch (below(6)) {
+	case 0:
+		return 0;
+	case 1:
+		return (uintptr_t)hole;
+	case 2:
+		return KERNEL_ADDR;
+	case 3:
+		return 0xffff888000000000ULL + below(1 << 20) * PAGE;
+	case 4:
+		return 0x8000000000000000ULL;
+	default:
+		return 0x0000800000000000ULL - 8;
+	}
+}
+
+/*
+ * An address for the driver to read or write through: the fuzzer's own
+ * buffers and mappings (+- a page, +- 16), and bad ones: NULL, a hole, a
+ * page's end, read-only memory, kernel addresses, non-canonical ones.
+ */
+static uint64_t user_addr(void)
+{
+	struct mapping *m;
+	uint64_t a;
+
+	switch (below(10)) {
+	case 0:
+	case 1:
+		return bad_addr();
+	case 2:
+		return (uintptr_t)edge - below(64);
+	case 3:
+		return (uintptr_t)ro_page;
+	case 4:
+	case 5:
+		m = pick_mapping(-1);
+		if (!m)
+			break;
+		a = (uintptr_t)m->addr;
+		switch (below(6)) {
+		case 0:
+			return a - PAGE;
+		case 1:
+			return a + PAGE;
+		case 2:
+			return a + m->len - PAGE;
+		case 3:
+			return a + m->len;
+		case 4:
+			return a + 16;
+		default:
+			return a;
+		}
+	default:
+		break;
+	}
+	return (uintptr_t)buf + (one_in(4) ? below(16 * PAGE) : 0);
+}
+
+/*
+ * An address for a hypercall argument that Xen reads or writes: only the
+ * fuzzer's own user memory, or no memory (NULL, a hole): Xen does not
+ * check a PV dom0's pointers against its kernel.
+ */
+static uint64_t hcall_addr(void)
+{
+	struct mapping *m;
+
+	switch (below(8)) {
+	case 0:
+		return 0;
+	case 1:
+		return (uintptr_t)hole;
+	case 2:
+		return (uintptr_t)edge - below(64);
+	case 3:
+		return (uintptr_t)ro_page;
+	case 4:
+		m = pick_mapping(-1);
+		if (m)
+			return (uintptr_t)m->addr;
+		break;
+	default:
+		break;
+	}
+	return (uintptr_t)buf + below(8 * PAGE);
+}
+
+static domid_t any_domain(void)
+{
+	static const domid_t v[] = {
+		0, DOMID_SELF, DOMID_INVALID, UNUSED_DOMAIN, UNUSED_DOMAIN + 1,
+		DOMID_IO, DOMID_XEN, 1, 0x7fef,
+	};
+
+	return one_in(2) ? scratch : one_in(4) ? (domid_t)rnd() : PICK(v);
+}
+
+static void fill_random(void *p, size_t len)
+{
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < len; i += sizeof(v)) {
+		v = one_in(2) ? boundary_u64() : rnd();
+		memcpy((char *)p + i, &v, len - i < sizeof(v) ? len - i : sizeof(v));
+	}
+}
+
+/* ---- files ---- */
+
+static int any_fd(void)
+{
+	switch (below(16)) {
+	case 0:
+		return hfd[below(2)];
+	case 1:
+		return efd[below(NEFDS)];
+	case 2:
+		return one_in(2) ? -1 : 1000;
+	default:
+		return pfd[below(NFDS)].fd;
+	}
+}
+
+/* A privcmd file restricted to a domain that is not dom0: -1 if none. */
+static int restricted_fd(domid_t *dom)
+{
+	int i, start = below(NFDS);
+
+	for (i = 0; i < NFDS; i++) {
+		int k = (start + i) % NFDS;
+
+		if (pfd[k].fd >= 0 && pfd[k].dom != DOMID_INVALID) {
+			*dom = pfd[k].dom;
+			return pfd[k].fd;
+		}
+	}
+	return -1;
+}
+
+static int unrestricted_fd(void)
+{
+	int i, start = below(NFDS);
+
+	for (i = 0; i < NFDS; i++) {
+		int k = (start + i) % NFDS;
+
+		if (pfd[k].fd >= 0 && pfd[k].dom == DOMID_INVALID)
+			return pfd[k].fd;
+	}
+	return -1;
+}
+
+/* A domain for a restricted file's ioctl: its own mostly. */
+static domid_t domain_for(domid_t own)
+{
+	return one_in(4) ? any_domain() : own;
+}
+
+static void op_open(void)
+{
+	int k = below(NFDS + 2);
+	int *slot;
+	const char *path;
+	long ret;
+
+	if (k < NFDS) {
+		slot = &pfd[k].fd;
+		path = PRIVCMD_PATH;
+	} else {
+		slot = &hfd[k - NFDS];
+		path = HYPERCALL_BUF_PATH;
+	}
+	cur_name = "open";
+	op_begin("open %s (slot %d)", path, k);
+	if (*slot >= 0) {
+		close(*slot);
+		*slot = -1;
+	}
+	ret = sys_ret(open(path, O_RDWR | O_CLOEXEC));
+	op_end(S_OPEN, ret < 0 ? ret : 0);
+	if (ret >= 0) {
+		*slot = ret;
+		if (k < NFDS)
+			pfd[k].dom = DOMID_INVALID;
+	}
+}
+
+static void op_close(void)
+{
+	int k = below(NFDS + 2 + NEFDS);
+	int *slot;
+
+	if (k < NFDS)
+		slot = &pfd[k].fd;
+	else if (k < NFDS + 2)
+		slot = &hfd[k - NFDS];
+	else
+		slot = &efd[k - NFDS - 2];
+	cur_name = "close";
+	op_begin("close slot %d (fd %d)", k, *slot);
+	if (*slot < 0) {
+		op_end(S_CLOSE, -EBADF);
+		return;
+	}
+	op_end(S_CLOSE, sys_ret(close(*slot)));
+	*slot = -1;
+}
+
+static void op_eventfd(void)
+{
+	int k = below(NEFDS);
+	uint64_t v;
+	long ret;
+
+	if (efd[k] < 0 || one_in(8)) {
+		cur_name = "eventfd";
+		op_begin("eventfd (slot %d)", k);
+		if (efd[k] >= 0)
+			close(efd[k]);
+		efd[k] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		op_end(S_EVENTFD, efd[k] < 0 ? -errno : 0);
+		return;
+	}
+	cur_name = "eventfd write";
+	v = one_in(8) ? PICK(((const uint64_t[]){ 0, -1ULL, -2ULL })) : 1;
+	op_begin("eventfd write %#llx (slot %d)", (unsigned long long)v, k);
+	ret = sys_ret(write(efd[k], &v, sizeof(v)));
+	op_end(S_EVENTFD_WRITE, ret < 0 ? ret : 0);
+	if (one_in(2) && read(efd[k], &v, sizeof(v)) < 0)
+		v = 0;
+}
+
+/* ---- memory ---- */
+
+static struct mapping *free_slot(void)
+{
+	int i;
+
+	for (i = 0; i < NMAPS; i++)
+		if (!maps[i].addr)
+			return &maps[i];
+	return NULL;
+}
+
+/* Forgets [a, a + len) wherever the fuzzer had it mapped. */
+static void forget_range(char *a, size_t len)
+{
+	int i;
+
+	for (i = 0; i < NMAPS; i++) {
+		struct mapping *m = &maps[i];
+		char *s = m->addr, *e = m->addr + m->len;
+		struct mapping *rest;
+
+		if (!s || a + len <= s || a >= e)
+			continue;
+		if (a <= s && a + len >= e) {
+			m->addr = NULL;
+		} else if (a <= s) {
+			m->len = e - (a + len);
+			m->addr = a + len;
+		} else if (a + len >= e) {
+			m->len = a - s;
+		} else {
+			m->len = a - s;
+			rest = free_slot();
+			if (rest) {
+				rest->addr = a + len;
+				rest->len = e - (a + len);
+				rest->kind = m->kind;
+				rest->tried = m->tried;
+			}
+		}
+	}
+}
+
+static void remember(char *a, size_t len, enum map_kind kind)
+{
+	struct mapping *m;
+
+	forget_range(a, len);
+	m = free_slot();
+	if (m) {
+		m->addr = a;
+		m->len = len;
+		m->kind = kind;
+		m->tried = 0;
+	} else {
+		/* Out of slots: not kept. */
+		munmap(a, len);
+	}
+}
+
+static void op_mmap(void)
+{
+	static const unsigned long dev_pages[] = { 1, 2, 3, 16, 1UL << 18, TIB_PAGES };
+	static const unsigned long at[] = {
+		0x40000000UL + PMD_SIZE_, 4 * PUD_SIZE_, 0x1000000000UL,
+	};
+	unsigned long pages, hint = 0;
+	int kind = below(3), flags = MAP_SHARED, prot = PROT_READ | PROT_WRITE;
+	int fd = -1;
+	char *p;
+
+	if (!free_slot())
+		return;
+	if (kind == K_DEV) {
+		fd = pfd[below(NFDS)].fd;
+		pages = PICK(dev_pages);
+	} else if (kind == K_HBUF) {
+		fd = hfd[below(2)];
+		pages = below(16) + 1;
+	} else {
+		flags = MAP_PRIVATE | MAP_ANONYMOUS;
+		pages = below(8) + 1;
+	}
+	if (pages >= (1UL << 18))
+		flags |= MAP_NORESERVE;
+	if (one_in(3)) {
+		/* Straddling a 2 MiB or a 1 GiB boundary. */
+		hint = PICK(at) - below(4) * PAGE;
+		flags |= MAP_FIXED_NOREPLACE;
+	}
+	if (one_in(16))
+		flags = (flags & ~MAP_SHARED) | MAP_PRIVATE;
+	if (one_in(16))
+		prot = PROT_READ;
+	cur_name = "mmap";
+	op_begin("mmap %s fd %d, %lu pages at %#lx, flags %#x prot %#x",
+		 kind == K_DEV ? "privcmd" : kind == K_HBUF ? "hypercall" : "anon",
+		 fd, pages, hint, flags, prot);
+	p = mmap((void *)hint, pages * PAGE, prot, flags, fd, 0);
+	op_end(S_MMAP, p == MAP_FAILED ? -errno : 0);
+	if (p != MAP_FAILED)
+		remember(p, pages * PAGE, kind);
+}
+
+/* Over the C driver in an auto-translated dom0, a privcmd mapping does not move. */
+static int c_safe_mremap(struct mapping *m)
+{
+	return !c_drv || pv || m->kind != K_DEV;
+}
+
+/*
+ * Whether the page at a may be unmapped: one of the fuzzer's mappings, or
+ * nothing (never its own buffers, the reserved bad addresses, the vDSO).
+ */
+static int may_unmap(char *a)
+{
+	int i;
+
+	for (i = 0; i < NMAPS; i++)
+		if (maps[i].addr && a >= maps[i].addr && a < maps[i].addr + maps[i].len)
+			return 1;
+	return msync(a, PAGE, MS_ASYNC) == -1 && errno == ENOMEM;
+}
+
+static void op_munmap(void)
+{
+	struct mapping *m = pick_mapping(-1);
+	size_t off = 0, len;
+	long ret;
+
+	if (!m)
+		return;
+	len = m->len;
+	switch (below(4)) {
+	case 0:
+		/* The first page. */
+		len = PAGE;
+		break;
+	case 1:
+		/* The last page. */
+		off = len - PAGE;
+		len = PAGE;
+		break;
+	case 2:
+		/* One in the middle, and past the end. */
+		off = (below(m->len / PAGE)) * PAGE;
+		len = one_in(2) ? PAGE : m->len - off + PAGE;
+		break;
+	default:
+		break;
+	}
+	if (off + len > m->len && !may_unmap(m->addr + m->len))
+		len = m->len - off;
+	cur_name = "munmap";
+	op_begin("munmap %p + %#zx, %#zx", m->addr, off, len);
+	ret = op_end(S_MUNMAP, sys_ret(munmap(m->addr + off, len)));
+	if (!ret)
+		forget_range(m->addr + off, len);
+}
+
+static void op_mremap(void)
+{
+	struct mapping *m = pick_mapping(-1);
+	size_t len, new_len;
+	char *p, *to = NULL;
+	int flags = MREMAP_MAYMOVE, i;
+
+	if (!m || !c_safe_mremap(m))
+		return;
+	len = m->len;
+	new_len = len;
+	switch (below(4)) {
+	case 0:
+		new_len = len + PAGE;
+		break;
+	case 1:
+		new_len = len > PAGE ? len - PAGE : len;
+		break;
+	case 2:
+		/* Moved to a hole a page below a 2 MiB boundary. */
+		to = (char *)(0x60000000UL - PAGE);
+		flags |= MREMAP_FIXED;
+		break;
+	default:
+		flags |= one_in(2) ? MREMAP_DONTUNMAP : 0;
+		break;
+	}
+	if (flags & MREMAP_FIXED && len > (1UL << 20))
+		return;
+	cur_name = "mremap";
+	op_begin("mremap %p, %#zx -> %#zx, flags %#x to %p", m->addr, len,
+		 new_len, flags, to);
+	p = mremap(m->addr, len, new_len, flags, to);
+	op_end(S_MREMAP, p == MAP_FAILED ? -errno : 0);
+	if (p != MAP_FAILED) {
+		enum map_kind kind = m->kind;
+		char *old = m->addr;
+
+		/* MREMAP_FIXED replaced what was there. */
+		if (to)
+			forget_range(to, new_len);
+		int tried = m->tried;
+
+		if (!(flags & MREMAP_DONTUNMAP) || p == old)
+			forget_range(old, len);
+		remember(p, new_len, kind);
+		for (i = 0; i < NMAPS; i++)
+			if (maps[i].addr == p)
+				maps[i].tried = tried;
+	}
+}
+
+static void op_madvise(void)
+{
+	static const int advice[] = {
+		MADV_DONTNEED, MADV_WILLNEED, MADV_DONTFORK, MADV_DOFORK,
+		MADV_FREE, MADV_COLD, MADV_PAGEOUT, MADV_NORMAL, MADV_RANDOM,
+		MADV_DONTDUMP, MADV_POPULATE_READ, MADV_POPULATE_WRITE,
+		MADV_REMOVE, MADV_HUGEPAGE, MADV_MERGEABLE,
+	};
+	struct mapping *m = pick_mapping(-1);
+	size_t len;
+	int adv = PICK(advice);
+
+	if (!m)
+		return;
+	len = one_in(2) ? m->len : PAGE;
+	/* A 1 TiB populate would fault in 2^28 pages (of anonymous memory). */
+	if ((adv == MADV_POPULATE_READ || adv == MADV_POPULATE_WRITE) && len > 64 * PAGE)
+		len = 64 * PAGE;
+	/* Over the C driver, a privcmd mapping keeps its pages (DOFORK) out of children. */
+	if (c_drv && m->kind == K_DEV && adv == MADV_DOFORK)
+		return;
+	cur_name = "madvise";
+	op_begin("madvise %p, %#zx, %d", m->addr, len, adv);
+	op_end(S_MADVISE, sys_ret(madvise(m->addr, len, adv)));
+}
+
+static void op_mprotect(void)
+{
+	static const int prots[] = {
+		PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE, PROT_READ | PROT_EXEC,
+		PROT_WRITE,
+	};
+	struct mapping *m = pick_mapping(-1);
+	size_t len, off = 0;
+	int prot = PICK(prots);
+
+	if (!m)
+		return;
+	/*
+	 * Known, over either driver (seed 1, op 8593): in a PV dom0, a frame
+	 * mapped into a PROT_NONE privcmd mapping is a PTE that Xen does not
+	 * check; made accessible, Xen refuses it (a WARNING), and a touch
+	 * faults for ever.  Left out unless --known.
+	 */
+	if (m->kind == K_DEV && !stub && pv && !known)
+		return;
+	len = m->len;
+	if (one_in(2) && len > PAGE) {
+		off = PAGE;
+		len = PAGE;
+	}
+	cur_name = "mprotect";
+	op_begin("mprotect %p + %#zx, %#zx, %d", m->addr, off, len, prot);
+	op_end(S_MPROTECT, sys_ret(mprotect(m->addr + off, len, prot)));
+}
+
+static void op_touch(void)
+{
+	struct mapping *m = pick_mapping(-1);
+	size_t off;
+
+	if (!m)
+		return;
+	off = below(m->len / PAGE < 64 ? m->len / PAGE : 64) * PAGE;
+	cur_name = "touch";
+	op_begin("read %p + %#zx", m->addr, off);
+	op_end(S_TOUCH, -touch(m->addr + off));
+}
+
+/*
+ * A child that reads from the mappings it inherited (the privcmd ones are
+ * not), unmaps one, and exits; or exits at once.
+ */
+static void op_fork(void)
+{
+	uint64_t r = rnd();
+	int status;
+	pid_t pid;
+
+	cur_name = "fork";
+	op_begin("fork (%#llx)", (unsigned long long)(r & 0xff));
+	pid = fork();
+	if (pid == 0) {
+		int i;
+
+		alarm(0);
+		for (i = 0; i < NMAPS; i++)
+			if (maps[i].addr && (r >> i) & 1)
+				touch(maps[i].addr);
+		for (i = 0; i < NMAPS; i++)
+			if (maps[i].addr && (r >> (i + 24)) & 1) {
+				munmap(maps[i].addr, maps[i].len);
+				break;
+			}
+		if (r & (1ULL << 50))
+			for (i = 0; i < NFDS; i++)
+				if (pfd[i].fd >= 0)
+					close(pfd[i].fd);
+		_exit(0);
+	}
+	if (pid < 0) {
+		op_end(S_FORK, -errno);
+		return;
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		op_end(S_FORK, -errno);
+	else
+		op_end(S_FORK, WIFSIGNALED(status) ? -WTERMSIG(status) : 0);
+}
+
+/* ---- ioctls ---- */
+
+static long do_ioctl(enum op_name op, int fd, unsigned long cmd, uint64_t arg)
+{
+	return op_end(op, sys_ret(ioctl(fd, cmd, (void *)(uintptr_t)arg)));
+}
+
+/*
+ * The structure at its own address mostly; sometimes where nothing can be
+ * read, or (over our driver) straddling the end of a page, of which only
+ * the start can be.  Never memory that holds something else: read as a
+ * structure, it would ask for anything.
+ */
+static uint64_t struct_addr(void *s, size_t size)
+{
+	if (!one_in(16))
+		return (uintptr_t)s;
+	if (!c_drv && one_in(2))
+		return (uintptr_t)edge - 1 - below(size - 1);
+	return bad_addr();
+}
+
+#define STRUCT_ADDR(s) struct_addr(s, sizeof(*(s)))
+
+static void harmless_hypercall(int fd)
+{
+	static domid_t self = DOMID_SELF;
+	privcmd_hypercall_t h = { 0 };
+	static const char msg[] = "privcmd_fuzz\n";
+
+	switch (below(4)) {
+	case 0:
+		h.op = __HYPERVISOR_xen_version;
+		h.arg[0] = one_in(8) ? (uint32_t)rnd() : below(12);
+		h.arg[1] = hcall_addr();
+		break;
+	case 1:
+		h.op = __HYPERVISOR_console_io;
+		if (one_in(2)) {
+			/* A short write, of nothing mostly: the console is slow. */
+			h.arg[0] = CONSOLEIO_write;
+			h.arg[1] = one_in(32) ? sizeof(msg) - 1 : 0;
+			h.arg[2] = (uintptr_t)msg;
+		} else {
+			h.arg[0] = CONSOLEIO_read;
+			/* Within buf from wherever hcall_addr() put it there. */
+			h.arg[1] = one_in(4) ? boundary_u32() & 0xfff : below(64);
+			h.arg[2] = hcall_addr();
+		}
+		break;
+	default:
+		h.op = __HYPERVISOR_memory_op;
+		h.arg[0] = PICK(((const uint64_t[]){ XENMEM_maximum_ram_page,
+			XENMEM_current_reservation, XENMEM_maximum_reservation,
+			XENMEM_maximum_gpfn }));
+		h.arg[1] = one_in(4) ? hcall_addr() : (uintptr_t)&self;
+		break;
+	}
+	op_begin("HYPERCALL fd %d op %llu (%#llx, %#llx, %#llx)", fd,
+		 (unsigned long long)h.op, (unsigned long long)h.arg[0],
+		 (unsigned long long)h.arg[1], (unsigned long long)h.arg[2]);
+	/* Unrestricted: a bad structure only where nothing can be read. */
+	do_ioctl(I_HYPERCALL, fd, IOCTL_PRIVCMD_HYPERCALL,
+		 one_in(16) ? bad_addr() : (uintptr_t)&h);
+}
+
+static void op_hypercall(void)
+{
+	privcmd_hypercall_t h;
+	domid_t dom;
+	int fd, i;
+
+	cur_name = "HYPERCALL";
+	if (one_in(2)) {
+		/* Anything at all, but on a restricted file: refused. */
+		fd = restricted_fd(&dom);
+		if (fd < 0)
+			return;
+		h.op = one_in(2) ? below(HYPERCALL_PAGE_ENTRIES + 2) : boundary_u64();
+		for (i = 0; i < 5; i++)
+			h.arg[i] = boundary_u64();
+		op_begin("HYPERCALL restricted fd %d op %#llx", fd,
+			 (unsigned long long)h.op);
+		do_ioctl(I_HYPERCALL, fd, IOCTL_PRIVCMD_HYPERCALL, STRUCT_ADDR(&h));
+		return;
+	}
+	/* Any file: a restricted one refuses, the others have no such ioctl. */
+	fd = one_in(8) ? any_fd() : unrestricted_fd();
+	if (fd < 0 && !one_in(8))
+		return;
+	harmless_hypercall(fd);
+}
+
+static void op_restrict(void)
+{
+	int k = below(NFDS);
+	domid_t d;
+	long ret;
+
+	cur_name = "RESTRICT";
+	if (pfd[k].fd < 0)
+		return;
+	/*
+	 * The scratch domain, an unused number, or DOMID_INVALID (which
+	 * leaves a file unrestricted): never dom0, DOMID_SELF or Xen's own.
+	 */
+	switch (below(8)) {
+	case 0:
+		d = UNUSED_DOMAIN + below(4);
+		break;
+	case 1:
+		d = DOMID_INVALID;
+		break;
+	default:
+		d = scratch;
+		break;
+	}
+	op_begin("RESTRICT fd %d to %u", pfd[k].fd, d);
+	if (one_in(16)) {
+		/* Where nothing can be read, or only the first byte. */
+		uint64_t a = one_in(4) && !c_drv ? (uintptr_t)edge - 1 : bad_addr();
+
+		ret = do_ioctl(I_RESTRICT, pfd[k].fd, IOCTL_PRIVCMD_RESTRICT, a);
+		/* Restricted to who knows what: not used again. */
+		if (!ret) {
+			close(pfd[k].fd);
+			pfd[k].fd = -1;
+		}
+		return;
+	}
+	ret = do_ioctl(I_RESTRICT, pfd[k].fd, IOCTL_PRIVCMD_RESTRICT, (uintptr_t)&d);
+	if (!ret && d != DOMID_INVALID)
+		pfd[k].dom = d;
+}
+
+/* Fills arr with frames: bad ones, random ones, its own indices. */
+static void fill_frames(unsigned int n)
+{
+	unsigned int i;
+	int how = below(3);
+
+	for (i = 0; i < n && i < ARR_ENTRIES; i++)
+		arr[i] = how == 0 ? BAD_FRAME : how == 1 ? boundary_u64() : i;
+}
+
+/* An address in a privcmd mapping mostly, and where it was asked. */
+static uint64_t map_addr(struct mapping **which)
+{
+	struct mapping *m = pick_mapping(one_in(4) ? -1 : K_DEV);
+
+	*which = m;
+	if (!m || one_in(8)) {
+		*which = NULL;
+		return user_addr();
+	}
+	switch (below(8)) {
+	case 0:
+		return (uintptr_t)m->addr + PAGE;
+	case 1:
+		return (uintptr_t)m->addr + 16;
+	case 2:
+		return (uintptr_t)m->addr + m->len - PAGE;
+	default:
+		return (uintptr_t)m->addr;
+	}
+}
+
+/* A frame array address: arr mostly, a bad one sometimes. */
+static uint64_t arr_addr(void)
+{
+	return one_in(8) ? user_addr() : (uintptr_t)arr + (one_in(8) ? 8 * below(ARR_ENTRIES) : 0);
+}
+
+/*
+ * Over the C driver, a mapping ioctl names a page-aligned address at the
+ * start of one of the fuzzer's privcmd mappings, and no more pages than the
+ * mapping has (in an auto-translated dom0, a resource fills it exactly):
+ * it does not check the mapping's end, and walks page tables from inside a
+ * page.
+ */
+static int c_safe_mapping(struct mapping *m, uint64_t addr, uint64_t pages, int resource)
+{
+	if (!c_drv)
+		return 1;
+	if (!m || m->kind != K_DEV || addr != (uintptr_t)m->addr)
+		return 0;
+	if (pages > m->len / PAGE || pages > 16)
+		return 0;
+	/*
+	 * In an auto-translated dom0, it fills a mapping that holds pages
+	 * already (BUG_ON in alloc_empty_pages, seed 1 of this fuzzer over
+	 * it): one mapping ioctl per mapping.
+	 */
+	if (!pv) {
+		if (m->tried)
+			return 0;
+		m->tried = 1;
+	}
+	return !resource || pv || pages == m->len / PAGE;
+}
+
+static void op_mmap_ioctl(void)
+{
+	privcmd_mmap_entry_t ent[4];
+	privcmd_mmap_t mm;
+	struct mapping *m;
+	uint64_t a;
+	domid_t own;
+	int fd, i, n;
+
+	cur_name = "MMAP";
+	fd = restricted_fd(&own);
+	if (fd < 0)
+		return;
+	n = below(5);
+	a = map_addr(&m);
+	for (i = 0; i < 4; i++) {
+		ent[i].va = a + i * PAGE;
+		ent[i].mfn = one_in(2) ? BAD_FRAME : boundary_u64();
+		ent[i].npages = one_in(2) ? 1 : count();
+	}
+	if (!c_safe_mapping(m, ent[0].va, ent[0].npages, 0))
+		return;
+	if (c_drv && n > 1)
+		n = 1;
+	mm.num = one_in(8) ? (int)boundary_u32() : n;
+	if (c_drv)
+		mm.num = n;
+	mm.dom = domain_for(own);
+	mm.entry = one_in(8) && !c_drv ? (void *)(uintptr_t)user_addr() : ent;
+	op_begin("MMAP fd %d num %d dom %u va %#llx npages %llu", fd, mm.num,
+		 mm.dom, (unsigned long long)ent[0].va,
+		 (unsigned long long)ent[0].npages);
+	do_ioctl(I_MMAP, fd, IOCTL_PRIVCMD_MMAP, STRUCT_ADDR(&mm));
+}
+
+static void op_mmapbatch(int v2)
+{
+	privcmd_mmapbatch_v2_t b2;
+	privcmd_mmapbatch_t b1;
+	struct mapping *m;
+	uint64_t a, num;
+	domid_t own;
+	int fd;
+
+	cur_name = v2 ? "MMAPBATCH_V2" : "MMAPBATCH";
+	fd = restricted_fd(&own);
+	if (fd < 0)
+		return;
+	a = map_addr(&m);
+	num = one_in(2) && m ? m->len / PAGE : count();
+	if (!c_safe_mapping(m, a, num, 0))
+		return;
+	/* Over the C driver: the whole mapping (it checks that itself). */
+	fill_frames(num < ARR_ENTRIES ? num : ARR_ENTRIES);
+	if (v2) {
+		b2.num = num;
+		b2.dom = domain_for(own);
+		b2.addr = a;
+		b2.arr = (void *)(uintptr_t)arr_addr();
+		b2.err = one_in(8) ? (void *)(uintptr_t)user_addr() : errs;
+		op_begin("MMAPBATCH_V2 fd %d num %u dom %u addr %#llx", fd,
+			 b2.num, b2.dom, (unsigned long long)b2.addr);
+		do_ioctl(I_MMAPBATCH_V2, fd, IOCTL_PRIVCMD_MMAPBATCH_V2, STRUCT_ADDR(&b2));
+	} else {
+		b1.num = num;
+		b1.dom = domain_for(own);
+		b1.addr = a;
+		b1.arr = (void *)(uintptr_t)arr_addr();
+		op_begin("MMAPBATCH fd %d num %d dom %u addr %#llx", fd,
+			 b1.num, b1.dom, (unsigned long long)b1.addr);
+		do_ioctl(I_MMAPBATCH, fd, IOCTL_PRIVCMD_MMAPBATCH, STRUCT_ADDR(&b1));
+	}
+}
+
+static void op_mmap_resource(void)
+{
+	privcmd_mmap_resource_t r;
+	struct mapping *m;
+	domid_t own;
+	int fd;
+
+	cur_name = "MMAP_RESOURCE";
+	fd = restricted_fd(&own);
+	if (fd < 0)
+		return;
+	r.dom = domain_for(own);
+	r.type = one_in(4) ? boundary_u32() : below(4);
+	r.id = one_in(4) ? boundary_u32() : below(2);
+	r.idx = one_in(4) ? boundary_u32() : below(2);
+	r.addr = map_addr(&m);
+	r.num = one_in(2) && m ? m->len / PAGE : count();
+	if (one_in(16)) {
+		/* A query of the resource's size. */
+		r.addr = 0;
+		r.num = 0;
+	} else if (!c_safe_mapping(m, r.addr, r.num, 1)) {
+		return;
+	}
+	op_begin("MMAP_RESOURCE fd %d dom %u type %u id %u idx %u num %llu addr %#llx",
+		 fd, r.dom, r.type, r.id, r.idx, (unsigned long long)r.num,
+		 (unsigned long long)r.addr);
+	do_ioctl(I_MMAP_RESOURCE, fd, IOCTL_PRIVCMD_MMAP_RESOURCE, STRUCT_ADDR(&r));
+}
+
+static void op_dm_op(void)
+{
+	privcmd_dm_op_buf_t bufs[18];
+	privcmd_dm_op_t op;
+	domid_t own;
+	int fd, i;
+
+	cur_name = "DM_OP";
+	fd = restricted_fd(&own);
+	if (fd < 0)
+		return;
+	fill_random(buf, 2 * PAGE);
+	if (one_in(2))
+		((struct xen_dm_op *)buf)->op = below(40);
+	for (i = 0; i < 18; i++) {
+		bufs[i].uptr = one_in(8) ? (void *)(uintptr_t)user_addr() : buf + below(4) * 64;
+		bufs[i].size = one_in(4) ? boundary_u64() : below(sizeof(struct xen_dm_op) + 8);
+	}
+	op.dom = domain_for(own);
+	op.num = one_in(4) ? (uint16_t)boundary_u32() : below(18);
+	op.ubufs = one_in(8) ? (void *)(uintptr_t)user_addr() : bufs;
+	op_begin("DM_OP fd %d dom %u num %u op %u size %zu", fd, op.dom, op.num,
+		 ((struct xen_dm_op *)buf)->op, bufs[0].size);
+	do_ioctl(I_DM_OP, fd, IOCTL_PRIVCMD_DM_OP, STRUCT_ADDR(&op));
+}
+
+static void op_irqfd(void)
+{
+	struct privcmd_irqfd r = { 0 };
+	domid_t own;
+	int fd;
+
+	cur_name = "IRQFD";
+	fd = restricted_fd(&own);
+	if (fd < 0)
+		return;
+	fill_random(buf + 8 * PAGE, sizeof(struct xen_dm_op));
+	((struct xen_dm_op *)(buf + 8 * PAGE))->op = one_in(2) ?
+		XEN_DMOP_set_isa_irq_level : below(40);
+	r.dm_op = one_in(8) ? user_addr() : (uintptr_t)buf + 8 * PAGE;
+	r.size = one_in(4) ? boundary_u32() : sizeof(struct xen_dm_op);
+	/* The C driver's allocation of a large operation warns. */
+	if (c_drv && r.size > PAGE)
+		r.size = PAGE;
+	r.fd = one_in(8) ? (uint32_t)any_fd() : (uint32_t)efd[below(NEFDS)];
+	r.flags = one_in(8) ? boundary_u32() : one_in(3) ? PRIVCMD_IRQFD_FLAG_DEASSIGN : 0;
+	r.dom = domain_for(own);
+	op_begin("IRQFD fd %d efd %d dom %u size %u flags %#x", fd, (int)r.fd,
+		 r.dom, r.size, r.flags);
+	do_ioctl(I_IRQFD, fd, IOCTL_PRIVCMD_IRQFD, STRUCT_ADDR(&r));
+}
+
+static void op_ioeventfd(void)
+{
+	static const uint32_t port_values[] = {
+		0, 4095, 4096, 1U << 17, UINT32_MAX, 0x7fffffff,
+	};
+	static const uint32_t lens[] = { 0, 1, 2, 3, 4, 8, 16, UINT32_MAX };
+	static const uint32_t vcpus[] = { 0, 1, 2, 129, 4096, 4097, UINT32_MAX };
+	struct privcmd_ioeventfd r = { 0 };
+	uint32_t *ports = (uint32_t *)(buf + 12 * PAGE);
+	struct mapping *m;
+	domid_t own;
+	int fd, i;
+
+	cur_name = "IOEVENTFD";
+	fd = restricted_fd(&own);
+	if (fd < 0)
+		return;
+	/*
+	 * Ports that no channel of dom0 can be on (0, beyond the 2-level
+	 * limit) or that Xen has closed (4095): never one of dom0's own.
+	 */
+	for (i = 0; i < 1024; i++)
+		ports[i] = one_in(4) ? (uint32_t)rnd() | (1U << 17) : PICK(port_values);
+	r.ioreq = map_addr(&m);
+	r.ports = one_in(8) ? user_addr() : (uintptr_t)ports;
+	r.addr = one_in(2) ? 0x10000 : boundary_u64();
+	r.addr_len = PICK(lens);
+	r.event_fd = one_in(8) ? (uint32_t)any_fd() : (uint32_t)efd[below(NEFDS)];
+	r.vcpus = one_in(2) ? 1 : PICK(vcpus);
+	r.vq = one_in(2) ? below(4) : boundary_u32();
+	r.flags = one_in(8) ? boundary_u32() : one_in(3) ? PRIVCMD_IOEVENTFD_FLAG_DEASSIGN : 0;
+	r.dom = domain_for(own);
+	/*
+	 * The C driver takes any VMA's private data at the address for its
+	 * request pages, and binds ports that no channel is on: over it, an
+	 * assignment must fail before, on its width or vCPU count.
+	 */
+	if (c_drv && !(r.flags & ~PRIVCMD_IOEVENTFD_FLAG_DEASSIGN) && r.dom == own &&
+	    !(r.flags & PRIVCMD_IOEVENTFD_FLAG_DEASSIGN)) {
+		if (one_in(2))
+			r.addr_len = 3;
+		else
+			r.vcpus = one_in(2) ? 0 : 4097;
+	}
+	op_begin("IOEVENTFD fd %d efd %d dom %u ioreq %#llx len %u vcpus %u flags %#x",
+		 fd, (int)r.event_fd, r.dom, (unsigned long long)r.ioreq,
+		 r.addr_len, r.vcpus, r.flags);
+	do_ioctl(I_IOEVENTFD, fd, IOCTL_PRIVCMD_IOEVENTFD, STRUCT_ADDR(&r));
+}
+
+static void op_pcidev(void)
+{
+	struct privcmd_pcidev_get_gsi g = { 0 };
+	int fd = pfd[below(NFDS)].fd;
+
+	cur_name = "PCIDEV_GET_GSI";
+	g.sbdf = one_in(2) ? boundary_u32() : (uint32_t)below(1 << 16);
+	op_begin("PCIDEV_GET_GSI fd %d sbdf %#x", fd, g.sbdf);
+	do_ioctl(I_PCIDEV_GET_GSI, fd, IOCTL_PRIVCMD_PCIDEV_GET_GSI, STRUCT_ADDR(&g));
+}
+
+static void op_unknown(void)
+{
+	unsigned long cmd;
+	int fd, k;
+
+	cur_name = "unknown ioctl";
+	switch (below(4)) {
+	case 0:
+		cmd = _IOC(below(4), 'P', 11 + below(245), below(1 << 14));
+		break;
+	case 1:
+		/* A known number with another size or direction. */
+		cmd = _IOC(below(4), 'P', below(11), below(64));
+		if (cmd == IOCTL_PRIVCMD_HYPERCALL || cmd == IOCTL_PRIVCMD_RESTRICT ||
+		    cmd == IOCTL_PRIVCMD_MMAP || cmd == IOCTL_PRIVCMD_MMAPBATCH ||
+		    cmd == IOCTL_PRIVCMD_MMAPBATCH_V2 || cmd == IOCTL_PRIVCMD_DM_OP ||
+		    cmd == IOCTL_PRIVCMD_MMAP_RESOURCE || cmd == IOCTL_PRIVCMD_IRQFD ||
+		    cmd == IOCTL_PRIVCMD_IOEVENTFD || cmd == IOCTL_PRIVCMD_PCIDEV_GET_GSI)
+			cmd = _IOC(_IOC_NONE, 'P', 0xff, 0);
+		break;
+	case 2:
+		cmd = (uint32_t)rnd();
+		if (_IOC_TYPE(cmd) == 'P')
+			cmd = _IOC(_IOC_NONE, 'Q', 0, 0);
+		break;
+	default:
+		cmd = IOCTL_PRIVCMD_UNIMPLEMENTED;
+		break;
+	}
+	if (one_in(4)) {
+		fd = hfd[below(2)];
+		op_begin("ioctl hypercall device fd %d cmd %#lx", fd, cmd);
+		do_ioctl(I_HBUF_IOCTL, fd, cmd, bad_addr());
+		return;
+	}
+	k = below(NFDS);
+	fd = pfd[k].fd;
+	op_begin("ioctl fd %d cmd %#lx", fd, cmd);
+	/* On a file that is not restricted, nothing a mistaken match could act on. */
+	do_ioctl(I_UNKNOWN, fd, cmd, pfd[k].dom == DOMID_INVALID ? bad_addr() : user_addr());
+}
+
+/*
+ * An ioctl of the hypercall device with a privcmd number: it has none.
+ * Only numbers whose argument the device cannot act on harmfully.
+ */
+static void op_hbuf_ioctl(void)
+{
+	static const unsigned long cmds[] = {
+		IOCTL_PRIVCMD_HYPERCALL, IOCTL_PRIVCMD_MMAPBATCH_V2,
+		IOCTL_PRIVCMD_RESTRICT, IOCTL_PRIVCMD_DM_OP,
+	};
+	int fd = hfd[below(2)];
+	unsigned long cmd = PICK(cmds);
+
+	cur_name = "hypercall-device ioctl";
+	op_begin("ioctl hypercall device fd %d cmd %#lx (NULL)", fd, cmd);
+	do_ioctl(I_HBUF_IOCTL, fd, cmd, 0);
+}
+
+/* ---- the kernel log ---- */
+
+static int kmsg = -1;
+
+static int is_report(const char *line)
+{
+	static const char *const words[] = {
+		"Oops", "BUG:", "WARNING:", "KASAN:", "lockdep", "kmemleak:",
+		"UBSAN:", "general protection fault",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(line, words[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The reports logged since the last call, the first few printed as they
+ * are read with the operation after which they were (a report from
+ * deferred work may come an operation or so late).
+ */
+static int new_reports(void)
+{
+	static char rec[8192];
+	static int shown;
+	int reports = 0;
+	ssize_t n;
+
+	if (kmsg < 0)
+		return 0;
+	for (;;) {
+		n = read(kmsg, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten before it was read */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		if (is_report(rec)) {
+			reports++;
+			if (shown++ < 20)
+				printf("# kernel, after op %lu (%s): %s", cur_op, cur_name,
+				       strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+		}
+	}
+	fflush(stdout);
+	return reports;
+}
+
+/* ---- main ---- */
+
+typedef void (*op_fn)(void);
+
+static void op_mmapbatch_v1(void) { op_mmapbatch(0); }
+static void op_mmapbatch_v2(void) { op_mmapbatch(1); }
+
+#define OP(fn, weight) { op_##fn, weight, #fn }
+
+static const struct {
+	op_fn fn;
+	int weight;
+	const char *name;
+} ops[] = {
+	OP(open, 4), OP(close, 3), OP(eventfd, 4),
+	OP(mmap, 8), OP(munmap, 5), OP(mremap, 3), OP(madvise, 3),
+	OP(mprotect, 3), OP(touch, 3), OP(fork, 1),
+	OP(hypercall, 6), OP(restrict, 4), OP(mmap_ioctl, 4),
+	OP(mmapbatch_v1, 5), OP(mmapbatch_v2, 6), OP(mmap_resource, 6),
+	OP(dm_op, 4), OP(irqfd, 5), OP(ioeventfd, 5), OP(pcidev, 2),
+	OP(unknown, 3), OP(hbuf_ioctl, 1),
+};
+
+static void one_op(void)
+{
+	int total = 0, i, r;
+
+	for (i = 0; i < (int)(sizeof(ops) / sizeof(ops[0])); i++)
+		total += ops[i].weight;
+	r = below(total);
+	for (i = 0; r >= ops[i].weight; i++)
+		r -= ops[i].weight;
+	cur_name = ops[i].name;
+	ops[i].fn();
+}
+
+static void setup_memory(void)
+{
+	buf = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro_page = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	arr = mmap(NULL, ARR_ENTRIES * sizeof(*arr), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	errs = mmap(NULL, ARR_ENTRIES * sizeof(*errs), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	hole = unmapped();
+	edge = straddle(0);
+	if (buf == MAP_FAILED || ro_page == MAP_FAILED || arr == MAP_FAILED ||
+	    errs == MAP_FAILED || !hole || !edge) {
+		perror("fuzz: memory");
+		exit(2);
+	}
+	/* Bad addresses must stay bad: reserve them (PROT_NONE). */
+	mmap(hole, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	mmap(edge, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+}
+
+static const char *world_name(void)
+{
+	if (stub)
+		return "stub";
+	return pv ? "xen" : "pvh";
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long seed = 1, nops = 20000, i;
+	unsigned int alarm_s = 20;
+	int reports = 0, paths = 0, e, k;
+	struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_NODEFER | SA_SIGINFO };
+	struct timespec t0, t1;
+	double secs;
+
+	for (k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--seed") && k + 1 < argc)
+			seed = strtoul(argv[++k], NULL, 0);
+		else if (!strcmp(argv[k], "--ops") && k + 1 < argc)
+			nops = strtoul(argv[++k], NULL, 0);
+		else if (!strcmp(argv[k], "--alarm") && k + 1 < argc)
+			alarm_s = strtoul(argv[++k], NULL, 0);
+		else if (!strcmp(argv[k], "-v"))
+			verbose = 1;
+		else if (!strcmp(argv[k], "--known"))
+			known = 1;
+		else {
+			fprintf(stderr, "usage: %s [--seed N] [--ops N] [--alarm S] [--known] [-v]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	/* The same addresses on every run: re-executed without randomisation. */
+	if (!(personality(0xffffffff) & ADDR_NO_RANDOMIZE)) {
+		personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE);
+		execv("/proc/self/exe", argv);
+		perror("fuzz: re-exec without address randomisation");
+	}
+	rng_state = seed;
+	stub = on_stub();
+	c_drv = c_driver();
+	pv = stub || guest_type_is("PV");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGALRM, on_alarm);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg >= 0)
+		lseek(kmsg, 0, SEEK_END);
+	setup_memory();
+
+	ctl_fd = open(PRIVCMD_PATH, O_RDWR | O_CLOEXEC);
+	if (ctl_fd < 0) {
+		perror("fuzz: " PRIVCMD_PATH);
+		return 2;
+	}
+	if (stub) {
+		scratch = UNUSED_DOMAIN;
+	} else {
+		alarm(alarm_s);
+		scratch = create_domain(ctl_fd, 0, 0);
+		alarm(0);
+		if (!scratch) {
+			perror("fuzz: scratch domain");
+			return 2;
+		}
+	}
+	for (k = 0; k < NFDS; k++)
+		pfd[k].fd = -1;
+
+	say("fuzz: %s %s driver seed %lu ops %lu scratch domain %u%s%s\n",
+	    world_name(), c_drv ? "c" : "rust", seed, nops, scratch,
+	    known ? " (with what found known bugs)" : "",
+	    verbose ? "" : " (progress every 1000 ops; -v for each)");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < nops; i++) {
+		cur_op = i;
+		alarm(alarm_s);
+		op_printed = 0;
+		one_op();
+		alarm(0);
+		reports += new_reports();
+		if (verbose && !op_printed)
+			say("op %lu: - (%s: nothing to act on)\n", i, cur_name);
+		if (!verbose && i % 1000 == 999)
+			say("fuzz: %lu ops\n", i + 1);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cur_op = nops;
+	cur_name = "clean-up";
+	alarm(4 * alarm_s);
+	for (k = 0; k < NMAPS; k++)
+		if (maps[k].addr)
+			munmap(maps[k].addr, maps[k].len);
+	for (k = 0; k < NFDS; k++)
+		if (pfd[k].fd >= 0)
+			close(pfd[k].fd);
+	for (k = 0; k < NEFDS; k++)
+		if (efd[k] >= 0)
+			close(efd[k]);
+	for (k = 0; k < 2; k++)
+		if (hfd[k] >= 0)
+			close(hfd[k]);
+	if (!stub)
+		destroy_domain(ctl_fd, scratch);
+	close(ctl_fd);
+	/* Deferred work (irqfd injections, port retries) has run by now. */
+	usleep(200 * 1000);
+	alarm(0);
+	reports += new_reports();
+
+	for (k = 0; k < NR_OPS; k++)
+		for (e = 0; e <= MAX_ERRNO; e++) {
+			const char *name;
+
+			if (!seen[k][e])
+				continue;
+			if (e == MAX_ERRNO)
+				name = "ok";
+			else if (k == S_TOUCH || k == S_FORK)
+				name = sigabbrev_np(e);
+			else
+				name = strerrorname_np(e);
+			if (k < NR_IOCTLS)
+				paths++;
+			printf("# %s: %s %s\n", k < NR_IOCTLS ? "path" : "syscall",
+			       op_names[k], name ?: "?");
+		}
+	say("# %lu ops in %.1f s: %.0f ops/s\n", nops, secs, secs > 0 ? nops / secs : 0);
+	say("fuzz: %s %s seed %lu ops %lu reports %d paths %d\n", world_name(),
+	    c_drv ? "c" : "rust", seed, nops, reports, paths);
+	return reports ? 1 : 0;
+}
