@@ -842,4 +842,38 @@ TEST_F(privcmd, batch_of_the_largest_count_is_efault_past_its_array)
 	munmap(p, PAGE);
 }
 
+/*
+ * Frames are mapped only into a mapping that can be accessed: into a
+ * PROT_NONE one they would be entries Xen does not check (a PV dom0), and
+ * made accessible later Xen refuses them (WARNING in xen_mc_flush, and a
+ * touch faults for ever, with either driver before this one's check).
+ * Nor can a PV dom0's filled mapping be made PROT_NONE.
+ */
+TEST_F(privcmd, mapping_without_access_takes_no_frames)
+{
+	xen_pfn_t arr[1] = { BAD_FRAME };
+	int err[1];
+	char *p;
+
+	XEN_ONLY(NO_FOREIGN_FRAMES);
+	if (c_driver())
+		SKIP(return, "the C driver maps frames into a PROT_NONE mapping (PV: Xen refuses them when made accessible, a WARNING)");
+	p = map_device(self->fd, 1);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p, PAGE, PROT_NONE));
+	EXPECT_EQ(-EINVAL, batch_v2(self->fd, NO_SUCH_DOMAIN, p, arr, err, 1));
+	EXPECT_EQ(-EINVAL, batch_v1(self->fd, NO_SUCH_DOMAIN, p, arr, 1));
+	EXPECT_EQ(-EINVAL, resource(self->fd, NO_SUCH_DOMAIN,
+				    XENMEM_resource_grant_table, 0, 0, 1, p, NULL));
+	ASSERT_EQ(0, mprotect(p, PAGE, PROT_READ));
+	EXPECT_EQ(0, claim_with_bad_frames(self->fd, p, 1));
+	if (guest_type_is("PV")) {
+		EXPECT_EQ(-1, mprotect(p, PAGE, PROT_NONE));
+		EXPECT_EQ(EINVAL, errno);
+	} else {
+		EXPECT_EQ(0, mprotect(p, PAGE, PROT_NONE));
+	}
+	EXPECT_EQ(0, munmap(p, PAGE));
+}
+
 TEST_HARNESS_MAIN
