@@ -113,6 +113,7 @@ unsafe impl Sync for VmOps {}
 static VM_OPS: VmOps = VmOps(bindings::vm_operations_struct {
     open: Some(open),
     close: Some(close),
+    mprotect: Some(mprotect),
     may_split: Some(may_split),
     fault: Some(fault),
     ..pin_init::zeroed()
@@ -282,13 +283,14 @@ pub(crate) struct PrivcmdVma<'a> {
 }
 
 impl<'a> PrivcmdVma<'a> {
-    /// The privcmd VMA `vma`, or `EINVAL` for any other.  The caller holds
-    /// [`MAP_LOCK`] for as long as it uses the result.
+    /// The privcmd VMA `vma`, or `EINVAL` for any other, or for one that
+    /// cannot be accessed (`PROT_NONE`: see [`mprotect`]).  The caller
+    /// holds [`MAP_LOCK`] for as long as it uses the result.
     pub(crate) fn new(vma: Option<&'a VmaRef>) -> Result<Self> {
         let vma = vma.ok_or(EINVAL)?;
         // SAFETY: The mmap lock is held, so `vm_ops` is stable.
         let ops = unsafe { (*vma.as_ptr()).vm_ops };
-        if !core::ptr::eq(ops, &VM_OPS.0) {
+        if !core::ptr::eq(ops, &VM_OPS.0) || !accessible(vma.flags()) {
             return Err(EINVAL);
         }
         Ok(Self { vma })
@@ -644,6 +646,39 @@ unsafe extern "C" fn close(vma: *mut bindings::vm_area_struct) {
     // SAFETY: `vma` is valid for the call; the kernel has zapped its
     // entries, and every other VMA that mapped the frames is gone.
     unsafe { claim.release(vma) };
+}
+
+/// Whether a VMA of these flags can be accessed at all (not `PROT_NONE`).
+fn accessible(flags: kernel::mm::virt::vm_flags_t) -> bool {
+    use kernel::mm::virt::flags::{EXEC, READ, WRITE};
+    flags & (READ | WRITE | EXEC) != 0
+}
+
+/// `mprotect`: a PV dom0's filled VMA cannot be made `PROT_NONE`.
+///
+/// Its entries name other domains' machine frames, which Xen checks when
+/// an entry becomes present: one made not present and then present again
+/// (or written not present by a mapping ioctl) is refused then, with a
+/// warning of the kernel's, and a touch faults for ever.  So mapping
+/// ioctls take no `PROT_NONE` VMA ([`PrivcmdVma::new`]), and a PV dom0's
+/// claimed VMA cannot become one.
+///
+/// # Safety
+///
+/// Called by the mm for a privcmd VMA, with the mmap lock held for writing.
+unsafe extern "C" fn mprotect(
+    vma: *mut bindings::vm_area_struct,
+    _start: c_ulong,
+    _end: c_ulong,
+    newflags: c_ulong,
+) -> c_int {
+    // SAFETY: The VMA is valid for this call, its private data stable under
+    // the mmap lock.
+    let private = unsafe { (*vma).vm_private_data };
+    if private == PRIV_VMA_LOCKED && !accessible(newflags as kernel::mm::virt::vm_flags_t) {
+        return -(bindings::EINVAL as c_int);
+    }
+    0
 }
 
 /// `may_split`: a privcmd VMA cannot be split.
