@@ -713,6 +713,30 @@ static long port_status(int fd, uint32_t port)
 }
 
 /*
+ * Notifies the queue through ringer until the driver, which joins the
+ * backend's binding of port within a retry, signals efd (up to ten tries):
+ * its count, or 0.  The backend sees every event, and ends it.
+ */
+static uint64_t notify_until_joined(int fd, int efd, int evtchn,
+				    volatile struct ioreq *slot,
+				    uint32_t ringer, uint32_t port)
+{
+	uint64_t signalled = 0;
+	int i;
+
+	for (i = 0; i < 10 && !signalled; i++) {
+		notify_queue(slot);
+		if (ring(fd, ringer))
+			return 0;
+		signalled = wait_for(efd);
+		if (pending_port(evtchn) != port)
+			return 0;
+		end_event(evtchn, port);
+	}
+	return signalled;
+}
+
+/*
  * An ioeventfd on the request page of a new domain (returned, or 0 on
  * failure), assigned on a port that Xen has free again: bound through
  * the backend's evtchn file and unbound, so that no channel holds it.
@@ -760,9 +784,8 @@ TEST_F(ioeventfd, backend_may_bind_after_the_ioeventfd)
 	struct evtchn_bind_interdomain peer = { .remote_dom = DOMID_SELF };
 	struct evtchn_bind_interdomain other = { .remote_dom = DOMID_SELF };
 	volatile struct ioreq *slot;
-	uint64_t signalled = 0;
 	uint32_t port, next;
-	int evtchn, backend2, i;
+	int evtchn, backend2;
 	domid_t dom;
 	char *page;
 
@@ -787,15 +810,8 @@ TEST_F(ioeventfd, backend_may_bind_after_the_ioeventfd)
 	 * The driver's binding joins the backend's: not necessarily before
 	 * the first notification, which is then the backend's alone.
 	 */
-	for (i = 0; i < 10 && !signalled; i++) {
-		notify_queue(slot);
-		ASSERT_EQ(0, ring(self->fd, peer.local_port));
-		signalled = wait_for(self->efd);
-		/* The backend sees every event, and ends it. */
-		EXPECT_EQ(port, pending_port(evtchn));
-		end_event(evtchn, port);
-	}
-	EXPECT_EQ(1, signalled);
+	EXPECT_EQ(1, notify_until_joined(self->fd, self->efd, evtchn, slot,
+					 peer.local_port, port));
 	EXPECT_EQ(STATE_IORESP_READY, (int)slot->state);
 
 	/* The backend goes first: the driver's binding keeps the channel. */
@@ -930,9 +946,8 @@ TEST_F(ioeventfd, backend_binds_an_open_channel_after_the_ioeventfd)
 {
 	struct ioctl_evtchn_bind bind;
 	volatile struct ioreq *slot;
-	uint64_t signalled = 0;
 	uint32_t ringer;
-	int evtchn, i;
+	int evtchn;
 	domid_t dom;
 	char *page;
 
@@ -953,14 +968,8 @@ TEST_F(ioeventfd, backend_binds_an_open_channel_after_the_ioeventfd)
 	ASSERT_EQ(0, ioctl(evtchn, IOCTL_EVTCHN_BIND_STATIC, &bind)) TH_LOG("%m");
 
 	slot = (volatile struct ioreq *)page;
-	for (i = 0; i < 10 && !signalled; i++) {
-		notify_queue(slot);
-		ASSERT_EQ(0, ring(self->fd, ringer));
-		signalled = wait_for(self->efd);
-		EXPECT_EQ(self->ports[0], pending_port(evtchn));
-		end_event(evtchn, self->ports[0]);
-	}
-	EXPECT_EQ(1, signalled);
+	EXPECT_EQ(1, notify_until_joined(self->fd, self->efd, evtchn, slot,
+					 ringer, self->ports[0]));
 	EXPECT_EQ(STATE_IORESP_READY, (int)slot->state);
 
 	close(evtchn);
