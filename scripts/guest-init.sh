@@ -30,8 +30,13 @@ for word in $(cat /proc/cmdline); do
 	privcmd.driver=*) driver=${word#privcmd.driver=} ;;
 	# Under Xen: the kind of dom0 the harness booted, pv or pvh.
 	privcmd.dom0=*) export PRIVCMD_DOM0=${word#privcmd.dom0=} ;;
+	# 1: the debug kernel (KASAN, lockdep, kmemleak, KCOV) is dom0.
+	privcmd.debug=*) export PRIVCMD_DEBUG=${word#privcmd.debug=} ;;
 	esac
 done
+# A hang is a report: a task blocked for 30 s (the debug kernel only).
+[ -w /proc/sys/kernel/hung_task_timeout_secs ] &&
+	echo 30 >/proc/sys/kernel/hung_task_timeout_secs
 
 trace=
 if [ "$run" = demo ]; then

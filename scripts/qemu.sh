@@ -11,7 +11,10 @@
 #
 # --xen boots Debian's Xen 4.17 with the dom0 kernel as PV dom0 instead of
 # the stub (--pvh: as PVH dom0, on QEMU's emulated AMD SVM); --driver c
-# then loads Linux's C privcmd instead of ours, for comparison.
+# then loads Linux's C privcmd instead of ours, for comparison.  --debug
+# with --pvh boots the debug test kernel (KASAN, lockdep, kmemleak, KCOV,
+# fault injection) as that PVH dom0 instead: the sanitized Xen world (a
+# PV dom0 cannot run KASAN; see kernel/debug-kernel.patch).
 #
 # Fails when a test fails, when the guest does not finish within
 # --timeout seconds (default 600), or when the guest's kernel log holds an
@@ -28,6 +31,7 @@ run=tests
 world=stub
 driver=rust
 dom0=pv
+debug=0
 exec_cmd=
 timeout=600
 while [ $# -gt 0 ]; do
@@ -35,12 +39,13 @@ while [ $# -gt 0 ]; do
 	--xen) world=xen ;;
 	--pvh) world=xen; dom0=pvh ;;
 	--driver) driver=$2; shift ;;
+	--debug) debug=1 ;;
 	--tests) run=tests ;;
 	--demo) run=demo ;;
 	--bench) run=bench ;;
 	--exec) run=exec; exec_cmd=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
-	*) echo "usage: $0 [--tests|--demo|--bench|--exec CMD] [--xen|--pvh [--driver rust|c]] [--timeout S]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--tests|--demo|--bench|--exec CMD] [--xen|--pvh [--debug] [--driver rust|c]] [--timeout S]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -48,10 +53,12 @@ case "$world/$driver" in
 */rust | xen/c) ;;
 *) echo "$0: --driver is rust, or c with --xen" >&2; exit 2 ;;
 esac
+[ $debug = 0 ] || [ "$dom0" = pvh ] || { echo "$0: --debug is for --pvh" >&2; exit 2; }
 
-# Each world boots its own kernel: the debug test kernel with the stub, the
-# dom0 kernel under Xen (see kernel/xen-dom0.config).
-if [ "$world" = xen ]; then
+# Each world boots its own kernel: the debug test kernel with the stub (and
+# in the sanitized Xen world), the dom0 kernel under Xen (see
+# kernel/xen-dom0.config).
+if [ "$world" = xen ] && [ $debug = 0 ]; then
 	kdir=${KDIR_DOM0:-$("$top/scripts/setup.sh" --kdir-dom0)}
 else
 	kdir=${KDIR:-$("$top/scripts/setup.sh" --kdir)}
@@ -98,7 +105,10 @@ echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
 if [ "$world" = xen ]; then
 	# Xen's toolstack from Debian's packages, and the test that runs it.
 	cp -a "$("$top/scripts/dom0-root.sh")"/. "$root/"
-	cp "$top/userspace-test/xen_tools_test.sh" "$root/tests/90-xen_tools_test.sh"
+	# Not in the sanitized world: its figures are the driver's suites and
+	# the fuzzer under KASAN and lockdep; the tools run in the other two.
+	[ $debug = 1 ] ||
+		cp "$top/userspace-test/xen_tools_test.sh" "$root/tests/90-xen_tools_test.sh"
 	# A PV guest for xl create: the same kernel, and a busybox initramfs
 	# with domu_test and the drivers it loads as a domU's privcmd (ours,
 	# Linux's C one, xenfs), without their debugging information.
@@ -142,7 +152,7 @@ console_filter() {
 log=$work/console.log
 start=$(date +%s)
 set +e
-cmdline="panic=-1 privcmd.run=$run privcmd.world=$world privcmd.driver=$driver privcmd.dom0=$dom0"
+cmdline="panic=-1 privcmd.run=$run privcmd.world=$world privcmd.driver=$driver privcmd.dom0=$dom0 privcmd.debug=$debug"
 if [ "$world" = xen ]; then
 	# Debian's Xen, booted by QEMU as a multiboot kernel; our kernel is the
 	# 64-bit PV (or PVH) dom0, with the initramfs as its module.

@@ -24,7 +24,7 @@ PACKAGES=(
 	"clang-${LLVM_VERSION}" "lld-${LLVM_VERSION}" "llvm-${LLVM_VERSION}"
 	"libclang-${LLVM_VERSION}-dev"
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils
-	kmod python3 file qemu-system-x86 busybox-static libxen-dev
+	kmod patch python3 file qemu-system-x86 busybox-static libxen-dev
 	"xen-hypervisor-${XEN_SERIES}-amd64"
 )
 
@@ -95,8 +95,9 @@ fetch_kernel_source() {
 	echo "$src"
 }
 
-# Fragments of each kernel, in merge order.
-TEST_FRAGMENTS=("$top/kernel/privcmd.config")
+# Fragments of each kernel, in merge order, and the patch of its source.
+TEST_FRAGMENTS=("$top/kernel/privcmd.config" "$top/kernel/debug.config")
+TEST_PATCH=$top/kernel/debug-kernel.patch
 DOM0_FRAGMENTS=("$top/kernel/privcmd.config" "$top/kernel/xen-dom0.config")
 
 # The cache key: everything that changes what a kernel build produces.
@@ -110,18 +111,40 @@ kernel_key() { # <fragment>...
 	} | sha256sum | cut -c1-16
 }
 
-kdir() { echo "$PRIVCMD_CACHE/kernel-$(kernel_key "${TEST_FRAGMENTS[@]}")"; }
+kdir() { echo "$PRIVCMD_CACHE/kernel-$(kernel_key "${TEST_FRAGMENTS[@]}" "$TEST_PATCH")"; }
 kdir_dom0() { echo "$PRIVCMD_CACHE/kernel-$(kernel_key "${DOM0_FRAGMENTS[@]}")"; }
 
-# Builds the kernel of these fragments in <dir> unless it is cached there.
-build_kernel() { # <dir> <fragment>...
-	local out=$1 src
-	shift
+# The kernel source with <patch> applied: a copy of hard links beside the
+# pristine tree (patch replaces the files it changes, so the pristine tree
+# stays as it is).
+patched_source() { # <patch>
+	local src patched
+	src=$(fetch_kernel_source)
+	patched=$src+$(sha256sum <"$1" | cut -c1-12)
+	if [ ! -f "$patched/.unpacked" ]; then
+		log "kernel: patching a copy of the source with $(basename "$1")"
+		rm -rf "$patched.tmp"
+		cp -al "$src" "$patched.tmp"
+		patch -s -p1 -d "$patched.tmp" --no-backup-if-mismatch <"$1" >&2
+		rm -rf "$patched" && mv "$patched.tmp" "$patched"
+	fi
+	echo "$patched"
+}
+
+# Builds the kernel of these fragments in <dir> unless it is cached there,
+# from the source with <patch> applied ("-": none).
+build_kernel() { # <dir> <patch> <fragment>...
+	local out=$1 patch=$2 src
+	shift 2
 	if [ -f "$out/.built" ]; then
 		log "kernel: cached in $out"
 		return 0
 	fi
-	src=$(fetch_kernel_source)
+	if [ "$patch" = - ]; then
+		src=$(fetch_kernel_source)
+	else
+		src=$(patched_source "$patch")
+	fi
 	log "kernel: building in $out (20 to 40 minutes on 2 cores)"
 	"$top/scripts/build-kernel.sh" "$src" "$out" "$@"
 }
@@ -145,6 +168,6 @@ exec 9>"$PRIVCMD_CACHE/.setup.lock"
 flock 9
 install_packages
 install_bindgen
-build_kernel "$(kdir)" "${TEST_FRAGMENTS[@]}"
-build_kernel "$(kdir_dom0)" "${DOM0_FRAGMENTS[@]}"
+build_kernel "$(kdir)" "$TEST_PATCH" "${TEST_FRAGMENTS[@]}"
+build_kernel "$(kdir_dom0)" - "${DOM0_FRAGMENTS[@]}"
 kdir
