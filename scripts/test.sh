@@ -40,41 +40,82 @@ echo "# host: style of the kernel modules"
 step "rustfmt --check on the modules" make -s -C "$top" lint-fmt KDIR="$kdir"
 step "module build with CLIPPY=1 W=1 has no warnings" make -s -C "$top" lint-clippy KDIR="$kdir"
 
-guest() { # <title> <log name> <qemu.sh options...>
-	local title=$1 name=$2
-	shift 2
-	echo "# guest: $title"
-	"$top/scripts/qemu.sh" --tests "$@" | tee "$PRIVCMD_CACHE/$name.log"
-	local status=${PIPESTATUS[0]} boot=1
-	# A PVH dom0 under QEMU 7.2's emulated SVM triple-faults now and then,
-	# over either driver, with Xen's own state in the guest's registers (the
-	# RIP after Xen's VMRUN, Xen's stack): the emulator's world switch, not
-	# the guest.  Such a boot is kept and shown, and the world booted again,
-	# up to twice.  Any other failure fails the run.
-	while [ "$status" -ne 0 ] && [ "$boot" -lt 3 ] &&
+# Runs scripts/qemu.sh <options...>, its output kept in
+# $PRIVCMD_CACHE/<log name>.log; sets status and boots.
+#
+# A PVH dom0 under QEMU 7.2's emulated SVM triple-faults now and then,
+# over either driver, with Xen's own state in the guest's registers (the
+# RIP after Xen's VMRUN, Xen's stack): the emulator's world switch, not
+# the guest.  Such a boot is kept and shown, and the world booted again,
+# up to twice.  Any other failure fails the run.
+boot_world() { # <log name> <qemu.sh options...>
+	local name=$1
+	shift
+	boots=1
+	"$top/scripts/qemu.sh" "$@" | tee "$PRIVCMD_CACHE/$name.log"
+	status=${PIPESTATUS[0]}
+	while [ "$status" -ne 0 ] && [ "$boots" -lt 3 ] &&
 		grep -qE 'd0v[0-9]+ Triple fault' "$PRIVCMD_CACHE/last-run.log"; do
-		cp "$PRIVCMD_CACHE/last-run.log" "$PRIVCMD_CACHE/$name-triple-fault-$boot.log"
-		echo "# NOTE: dom0 triple-faulted (console kept in $PRIVCMD_CACHE/$name-triple-fault-$boot.log); booting again"
-		boot=$((boot + 1))
-		"$top/scripts/qemu.sh" --tests "$@" | tee "$PRIVCMD_CACHE/$name.log"
+		cp "$PRIVCMD_CACHE/last-run.log" "$PRIVCMD_CACHE/$name-triple-fault-$boots.log"
+		echo "# NOTE: dom0 triple-faulted (console kept in $PRIVCMD_CACHE/$name-triple-fault-$boots.log); booting again"
+		boots=$((boots + 1))
+		"$top/scripts/qemu.sh" "$@" | tee "$PRIVCMD_CACHE/$name.log"
 		status=${PIPESTATUS[0]}
 	done
-	local line
+}
+
+guest_time() { # <log name>
+	sed -n 's/^# guest ran for \([0-9]*\) s$/\1/p' "$PRIVCMD_CACHE/$1.log" | tail -n 1
+}
+
+# The test suites in one world: their TAP results counted one by one.
+guest() { # <title> <log name> <qemu.sh options...>
+	local title=$1 name=$2 line sk
+	shift 2
+	echo "# guest: $title"
+	boot_world "$name" --tests "$@"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$PRIVCMD_CACHE/$name.log" | tail -n 1)
-	timings+=("| $title | $((boot)) | $(sed -n 's/^# guest ran for \([0-9]*\) s$/\1/p' "$PRIVCMD_CACHE/$name.log" | tail -n 1) s | ${line:-no summary} |")
+	timings+=("| $title | $boots | $(guest_time "$name") s | ${line:-no summary} |")
 	if [ -n "$line" ]; then
 		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
 		failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
-		local sk
 		sk=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
 		skipped=$((skipped + ${sk:-0}))
 	else
 		failed=$((failed + 1))
 	fi
 }
+
+# One bounded fuzzing run (userspace-test/privcmd_fuzz.c): its "fuzz:"
+# line, and one check from its status (no kernel report, no hang).
+FUZZ_SEED=${FUZZ_SEED:-1}
+FUZZ_OPS=${FUZZ_OPS:-20000}
+fuzz() { # <title> <log name> <qemu.sh options...>
+	local title=$1 name=$2 line
+	shift 2
+	echo "# guest: $title"
+	boot_world "$name" --timeout 1800 "$@" --exec \
+		"$top/userspace-test/build/privcmd_fuzz --seed $FUZZ_SEED --ops $FUZZ_OPS"
+	line=$(grep -E '^fuzz: .* reports [0-9]+' "$PRIVCMD_CACHE/$name.log" | tail -n 1)
+	fuzz_lines+=("${line:-no fuzz line ($title)}")
+	timings+=("| $title | $boots | $(guest_time "$name") s | ${line:-no summary} |")
+	if [ "$status" -eq 0 ] && [ -n "$line" ]; then
+		echo "ok - $title: $line"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $title: ${line:-no fuzz line}"
+		failed=$((failed + 1))
+	fi
+}
+
 skipped=0
 timings=()
+fuzz_lines=()
 guest "plain QEMU, the hypervisor stub" qemu-stub
+fuzz "the fuzzer, $FUZZ_OPS operations, plain QEMU, the hypervisor stub" fuzz-stub
+guest "QEMU, Debian's Xen 4.17, the debug kernel (KASAN, lockdep, kmemleak, KCOV) as PVH dom0" \
+	qemu-pvh-debug --pvh --debug
+fuzz "the fuzzer, $FUZZ_OPS operations, the same sanitized PVH dom0" fuzz-pvh-debug --pvh --debug
 guest "QEMU, Debian's Xen 4.17, our kernel as PV dom0, the Rust driver" qemu-xen --xen
 guest "the same dom0 with Linux's C privcmd instead, for comparison" qemu-xen-c --xen --driver c
 guest "QEMU, Debian's Xen 4.17, our kernel as PVH dom0 (emulated SVM, NPT, AMD IOMMU)" qemu-pvh --pvh
@@ -104,6 +145,16 @@ fi
 	echo "| world | boots | guest time (last boot) | summary |"
 	echo "|---|---|---|---|"
 	printf '%s\n' "${timings[@]}"
+	echo
+	echo "Fuzzing (\`userspace-test/privcmd_fuzz\`, seed $FUZZ_SEED):"
+	echo
+	printf -- '- %s\n' "${fuzz_lines[@]}"
+	echo
+	echo "Reports of the kernel's own code, known and excused (\`scripts/kernel-reports.known\`):"
+	echo
+	cat "$PRIVCMD_CACHE"/qemu-*.log "$PRIVCMD_CACHE"/fuzz-*.log 2>/dev/null |
+		sed -n "s/^# kernel's own report, known (\(.*\)): .*/- \1/p" | sort | uniq -c |
+		sed 's/^ *\([0-9]*\) \(.*\)/\2 (\1 times)/' || true
 	echo
 	echo "Rust against C driver (\`scripts/compare-drivers.sh\`):"
 	echo

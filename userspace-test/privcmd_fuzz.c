@@ -5,12 +5,19 @@
  * munmap (whole and partial), mremap, madvise, mprotect, fork, close and
  * eventfd writes, on structures built from boundary values and random ones.
  *
- *   privcmd_fuzz [--seed N] [--ops N] [--alarm S] [--known] [-v]
+ *   privcmd_fuzz [--seed N] [--ops N] [--alarm S] [--known] [--no-steer] [-v]
  *
- * Reproducible: the operations are drawn from a splitmix64 generator seeded
+ * Reproducible: the operations are drawn from splitmix64 generators seeded
  * by --seed, and the program runs with address-space randomisation off (it
  * re-executes itself so), so the same seed and operation count on the same
- * kernel, hypervisor and driver replay the same sequence.  -v prints each
+ * kernel, hypervisor and driver replay the same sequence.  Where the kernel
+ * has KCOV (the debug kernel: the stub world and the sanitized PVH world),
+ * the fuzzer is steered by the drivers' edges: an operation that reached a
+ * new edge is kept as an input, and a quarter of the operations replay a
+ * kept input with one of its draws changed.  The same seed then replays the
+ * same run as long as the kernel answers the same way (what the driver does
+ * in process context is deterministic; --no-steer takes the steering away
+ * when it is not).  -v prints each
  * operation (its index, what it does, then its result) before it runs: too
  * slow on an emulated serial console for long runs, so without it only the
  * seed, the count, and progress every 1000 operations are printed.  To see
@@ -40,19 +47,22 @@
  * Each operation runs under alarm(): a hang ends the program with a line
  * naming the operation.  The last line is
  *
- *   fuzz: <world> <driver> seed <n> ops <n> reports <n> paths <n>
+ *   fuzz: <world> <driver> seed <n> ops <n> reports <n> edges <n> paths <n>
  *
  * where reports counts the kernel log lines that appeared during the run
  * and match Oops|BUG:|WARNING:|KASAN:|lockdep|kmemleak: (read from
  * /dev/kmsg after each operation: the first are printed with the
  * operation after which they came, and a ring buffer that wraps loses none),
- * and paths the distinct (ioctl, result) pairs reached, each listed before
- * on a "# path:" line (the kernels have no KCOV: no edges).  The exit
- * status is 1 if there were reports.
+ * edges the distinct KCOV edges of the driver (its Rust module, or Linux's
+ * C privcmd) reached by the fuzzer's own process ("-" where the kernel has
+ * no KCOV: the dom0 kernel of the plain Xen worlds), and paths the distinct
+ * (ioctl, result) pairs reached, each listed before on a "# path:" line.
+ * The exit status is 1 if there were reports.
  */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <linux/kcov.h>
 #include <sys/eventfd.h>
 #include <sys/personality.h>
 #include <sys/wait.h>
@@ -79,15 +89,42 @@
 
 /* ---- the generator ---- */
 
-static uint64_t rng_state;
+/*
+ * Two splitmix64 streams: the run's, seeded by --seed, draws each
+ * operation's input; the operation's, seeded by its input's seed, draws
+ * everything the operation does.  An input is that seed and up to two
+ * mutations: draw number at[k] of the operation is replaced by val[k].
+ */
+struct input {
+	uint64_t seed;
+	int at[2];		/* -1: none */
+	uint64_t val[2];
+};
 
-static uint64_t rnd(void)
+static uint64_t run_state, rng_state;
+static struct input cur_in = { 0, { -1, -1 } };
+static int draws;
+
+static uint64_t splitmix(uint64_t *state)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+static uint64_t rnd(void)
+{
+	/* The stream advances either way: later draws stay the parent's. */
+	uint64_t v = splitmix(&rng_state);
+	int d = draws++;
+
+	if (cur_in.at[0] == d)
+		return cur_in.val[0];
+	if (cur_in.at[1] == d)
+		return cur_in.val[1];
+	return v;
 }
 
 /* A number below n (n > 0). */
@@ -168,6 +205,80 @@ static void reached(enum op_name op, long ret)
 	int e = ret >= 0 ? MAX_ERRNO : (int)(-ret < MAX_ERRNO ? -ret : MAX_ERRNO - 1);
 
 	seen[op][e] = 1;
+}
+
+/* ---- coverage: KCOV edges of the drivers, and the inputs they keep ---- */
+
+/*
+ * The debug kernel instruments only the two privcmd drivers with KCOV
+ * (kernel/debug.config, Kbuild), at edge level: each program counter it
+ * records stands for one edge of a driver's control flow.  The fuzzer
+ * counts the distinct ones ("edges") and keeps, as an input, the seed of
+ * every operation that reached a new one; a quarter of later operations
+ * replay a kept seed with one of its draws replaced by a fresh one.
+ */
+#define COVER_WORDS (64UL << 10)
+#define EDGE_SLOTS (1UL << 16)
+#define CORPUS 4096
+
+static unsigned long *cover;	/* NULL: no KCOV */
+static unsigned long *edge_set;	/* open addressing, 0: free */
+static unsigned long nedges;
+static struct input corpus[CORPUS];
+static unsigned int ncorpus;
+static int steer = 1;
+
+static void cover_open(void)
+{
+	int fd = open("/sys/kernel/debug/kcov", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (ioctl(fd, KCOV_INIT_TRACE, COVER_WORDS))
+		goto out;
+	cover = mmap(NULL, COVER_WORDS * sizeof(*cover), PROT_READ | PROT_WRITE,
+		     MAP_SHARED, fd, 0);
+	edge_set = calloc(EDGE_SLOTS, sizeof(*edge_set));
+	if (cover == MAP_FAILED || !edge_set ||
+	    ioctl(fd, KCOV_ENABLE, KCOV_TRACE_PC)) {
+		cover = NULL;
+		goto out;
+	}
+	/* The descriptor stays open for the process's life (kept out of forks'
+	 * coverage: KCOV follows the task that enabled it). */
+	return;
+out:
+	close(fd);
+}
+
+static void cover_reset(void)
+{
+	if (cover)
+		__atomic_store_n(&cover[0], 0, __ATOMIC_RELAXED);
+}
+
+/* The edges of the operation that just ran not seen before. */
+static unsigned long cover_collect(void)
+{
+	unsigned long n, i, fresh = 0;
+
+	if (!cover)
+		return 0;
+	n = __atomic_load_n(&cover[0], __ATOMIC_RELAXED);
+	if (n >= COVER_WORDS)
+		n = COVER_WORDS - 1;
+	for (i = 1; i <= n; i++) {
+		unsigned long pc = cover[i], h = (pc * 0x9e3779b97f4a7c15UL) >> 48;
+
+		while (edge_set[h] && edge_set[h] != pc)
+			h = (h + 1) & (EDGE_SLOTS - 1);
+		if (edge_set[h] || nedges >= EDGE_SLOTS / 2)
+			continue;
+		edge_set[h] = pc;
+		nedges++;
+		fresh++;
+	}
+	return fresh;
 }
 
 /* ---- output ---- */
@@ -1431,13 +1542,33 @@ static void one_op(void)
 {
 	int total = 0, i, r;
 
+	/* A new input, or a kept one with one more draw changed. */
+	if (steer && ncorpus && splitmix(&run_state) % 4 == 0) {
+		cur_in = corpus[splitmix(&run_state) % ncorpus];
+		cur_in.at[1] = cur_in.at[0];
+		cur_in.val[1] = cur_in.val[0];
+		cur_in.at[0] = splitmix(&run_state) % 8;
+		cur_in.val[0] = splitmix(&run_state);
+	} else {
+		cur_in = (struct input){ splitmix(&run_state), { -1, -1 } };
+	}
+	rng_state = cur_in.seed;
+	draws = 0;
+
 	for (i = 0; i < (int)(sizeof(ops) / sizeof(ops[0])); i++)
 		total += ops[i].weight;
 	r = below(total);
 	for (i = 0; r >= ops[i].weight; i++)
 		r -= ops[i].weight;
 	cur_name = ops[i].name;
+	cover_reset();
 	ops[i].fn();
+	if (cover_collect()) {
+		if (ncorpus < CORPUS)
+			corpus[ncorpus++] = cur_in;
+		else
+			corpus[splitmix(&run_state) % CORPUS] = cur_in;
+	}
 }
 
 static void setup_memory(void)
@@ -1463,8 +1594,12 @@ static void setup_memory(void)
 
 static const char *world_name(void)
 {
+	const char *debug = getenv("PRIVCMD_DEBUG");
+
 	if (stub)
 		return "stub";
+	if (debug && !strcmp(debug, "1"))
+		return pv ? "xen-debug" : "pvh-debug";
 	return pv ? "xen" : "pvh";
 }
 
@@ -1488,8 +1623,11 @@ int main(int argc, char **argv)
 			verbose = 1;
 		else if (!strcmp(argv[k], "--known"))
 			known = 1;
+		else if (!strcmp(argv[k], "--no-steer"))
+			steer = 0;
 		else {
-			fprintf(stderr, "usage: %s [--seed N] [--ops N] [--alarm S] [--known] [-v]\n",
+			fprintf(stderr,
+				"usage: %s [--seed N] [--ops N] [--alarm S] [--known] [--no-steer] [-v]\n",
 				argv[0]);
 			return 2;
 		}
@@ -1500,7 +1638,7 @@ int main(int argc, char **argv)
 		execv("/proc/self/exe", argv);
 		perror("fuzz: re-exec without address randomisation");
 	}
-	rng_state = seed;
+	run_state = seed;
 	stub = on_stub();
 	c_drv = c_driver();
 	pv = stub || guest_type_is("PV");
@@ -1510,6 +1648,7 @@ int main(int argc, char **argv)
 	sigaction(SIGBUS, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	cover_open();
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (kmsg >= 0)
 		lseek(kmsg, 0, SEEK_END);
@@ -1538,6 +1677,11 @@ int main(int argc, char **argv)
 	    world_name(), c_drv ? "c" : "rust", seed, nops, scratch,
 	    known ? " (with what found known bugs)" : "",
 	    verbose ? "" : " (progress every 1000 ops; -v for each)");
+	if (cover)
+		say("# coverage: KCOV edges of the driver%s\n",
+		    steer ? ", steering by them" : ", not steering (--no-steer)");
+	else
+		say("# coverage: none (no /sys/kernel/debug/kcov: only the debug kernel has KCOV); paths counted instead\n");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < nops; i++) {
 		cur_op = i;
@@ -1549,7 +1693,7 @@ int main(int argc, char **argv)
 		if (verbose && !op_printed)
 			say("op %lu: - (%s: nothing to act on)\n", i, cur_name);
 		if (!verbose && i % 1000 == 999)
-			say("fuzz: %lu ops\n", i + 1);
+			say("fuzz: %lu ops, %lu edges\n", i + 1, nedges);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -1594,7 +1738,13 @@ int main(int argc, char **argv)
 			       op_names[k], name ?: "?");
 		}
 	say("# %lu ops in %.1f s: %.0f ops/s\n", nops, secs, secs > 0 ? nops / secs : 0);
-	say("fuzz: %s %s seed %lu ops %lu reports %d paths %d\n", world_name(),
-	    c_drv ? "c" : "rust", seed, nops, reports, paths);
+	if (cover)
+		say("# %u inputs kept for new edges\n", ncorpus);
+	if (cover)
+		say("fuzz: %s %s seed %lu ops %lu reports %d edges %lu paths %d\n",
+		    world_name(), c_drv ? "c" : "rust", seed, nops, reports, nedges, paths);
+	else
+		say("fuzz: %s %s seed %lu ops %lu reports %d edges - paths %d\n",
+		    world_name(), c_drv ? "c" : "rust", seed, nops, reports, paths);
 	return reports ? 1 : 0;
 }
