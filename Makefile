@@ -14,7 +14,8 @@
 #                        (WORLD=xen: under Debian's Xen, in our PV dom0;
 #                        DRIVER=c: with Linux's C privcmd instead of ours)
 #   make fuzz            the seeded fuzzer of the device surface in QEMU
-#                        (SEED=<n> OPS=<n> WORLD=stub|xen|pvh DRIVER=rust|c,
+#                        (SEED=<n> OPS=<n> WORLD=stub|xen|pvh|pvh-debug
+#                        DRIVER=rust|c, pvh-debug: the sanitized PVH dom0,
 #                        V=1: each operation, FUZZ_ARGS=--known: also what
 #                        found known bugs; see userspace-test/privcmd_fuzz.c)
 #   make lint            rustfmt check and clippy (CLIPPY=1) build
@@ -86,6 +87,7 @@ OPS ?= 20000
 # TCG.  FUZZ_ARGS: more options (--known, --alarm S).
 FUZZ_TIMEOUT ?= 7200
 FUZZ_WORLD = $(if $(filter xen,$(WORLD)),--xen,$(if $(filter pvh,$(WORLD)),--pvh)) \
+	$(if $(filter pvh-debug,$(WORLD)),--pvh --debug) \
 	$(if $(filter-out stub,$(WORLD)),--driver $(DRIVER))
 
 fuzz:

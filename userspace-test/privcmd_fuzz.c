@@ -21,7 +21,10 @@
  * operation (its index, what it does, then its result) before it runs: too
  * slow on an emulated serial console for long runs, so without it only the
  * seed, the count, and progress every 1000 operations are printed.  To see
- * what led to a failure, run the same seed with -v and the same --ops.
+ * what led to a failure, run the same seed with the same --ops and -v, or
+ * --verbose-from N to print from operation N on (the kernel's reports are
+ * printed with the operation after which they came: the first twenty, then
+ * the first of each kind).
  *
  * Safe by design: the only hypercalls on a file that is not restricted are
  * harmless ones (xen_version, console_io, memory_op queries on
@@ -165,6 +168,7 @@ static int ctl_fd = -1;		/* creates and destroys the scratch domain */
 static domid_t scratch;
 static int stub, c_drv, pv;
 static int verbose;
+static unsigned long verbose_from = -1UL;	/* -v from this operation on */
 static int known;		/* --known: also what found the known bugs */
 static unsigned long cur_op;
 static int op_printed;
@@ -1484,6 +1488,25 @@ static int is_report(const char *line)
 }
 
 /*
+ * Whether no report shown so far began as this one does (its first 24
+ * characters: "WARNING: fs/eventfd.c:17", "BUG: KASAN: slab-out-of"): after the
+ * first twenty, only a new kind is shown.
+ */
+static int first_of_its_kind(const char *text)
+{
+	static char kinds[64][25];
+	static unsigned int nkinds;
+	unsigned int i;
+
+	for (i = 0; i < nkinds; i++)
+		if (!strncmp(kinds[i], text, 24))
+			return 0;
+	if (nkinds < 64)
+		snprintf(kinds[nkinds++], sizeof(kinds[0]), "%.24s", text);
+	return 1;
+}
+
+/*
  * The reports logged since the last call, the first few printed as they
  * are read with the operation after which they were (a report from
  * deferred work may come an operation or so late).
@@ -1505,10 +1528,14 @@ static int new_reports(void)
 			break;
 		rec[n] = '\0';
 		if (is_report(rec)) {
+			const char *text = strchr(rec, ';') ? strchr(rec, ';') + 1 : rec;
+			int fresh = first_of_its_kind(text);
+
 			reports++;
-			if (shown++ < 20)
-				printf("# kernel, after op %lu (%s): %s", cur_op, cur_name,
-				       strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+			if (shown < 20 || fresh) {
+				shown++;
+				printf("# kernel, after op %lu (%s): %s", cur_op, cur_name, text);
+			}
 		}
 	}
 	fflush(stdout);
@@ -1621,13 +1648,15 @@ int main(int argc, char **argv)
 			alarm_s = strtoul(argv[++k], NULL, 0);
 		else if (!strcmp(argv[k], "-v"))
 			verbose = 1;
+		else if (!strcmp(argv[k], "--verbose-from") && k + 1 < argc)
+			verbose_from = strtoul(argv[++k], NULL, 0);
 		else if (!strcmp(argv[k], "--known"))
 			known = 1;
 		else if (!strcmp(argv[k], "--no-steer"))
 			steer = 0;
 		else {
 			fprintf(stderr,
-				"usage: %s [--seed N] [--ops N] [--alarm S] [--known] [--no-steer] [-v]\n",
+				"usage: %s [--seed N] [--ops N] [--alarm S] [--known] [--no-steer] [-v] [--verbose-from N]\n",
 				argv[0]);
 			return 2;
 		}
@@ -1685,6 +1714,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < nops; i++) {
 		cur_op = i;
+		if (i == verbose_from)
+			verbose = 1;
 		alarm(alarm_s);
 		op_printed = 0;
 		one_op();
