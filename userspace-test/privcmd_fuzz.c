@@ -67,6 +67,7 @@
 #include <stdarg.h>
 #include <linux/kcov.h>
 #include <sys/eventfd.h>
+#include <sys/klog.h>
 #include <sys/personality.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1678,6 +1679,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	cover_open();
+	/*
+	 * Errors and worse on the console too: what the fuzzer cannot read
+	 * itself (a hung-task report while it is the hung task) still shows.
+	 */
+	klogctl(8 /* SYSLOG_ACTION_CONSOLE_LEVEL */, NULL, 4);
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (kmsg >= 0)
 		lseek(kmsg, 0, SEEK_END);
