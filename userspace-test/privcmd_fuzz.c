@@ -5,7 +5,8 @@
  * munmap (whole and partial), mremap, madvise, mprotect, fork, close and
  * eventfd writes, on structures built from boundary values and random ones.
  *
- *   privcmd_fuzz [--seed N] [--ops N] [--alarm S] [--known] [--no-steer] [-v]
+ *   privcmd_fuzz [--seed N] [--ops N] [--alarm S] [--known] [--no-steer]
+ *                [--c-safe] [-v] [--verbose-from N]
  *
  * Reproducible: the operations are drawn from splitmix64 generators seeded
  * by --seed, and the program runs with address-space randomisation off (it
@@ -44,7 +45,11 @@
  * mremap of a privcmd mapping in an auto-translated dom0; an IRQFD
  * operation larger than a page; an IOEVENTFD assignment that gets past
  * its width and vCPU checks; unaligned or straddling structure addresses;
- * MADV_DOFORK on a privcmd mapping.  Left out over either driver unless
+ * MADV_DOFORK on a privcmd mapping; a DM_OP buffer of no bytes at a page
+ * start (a heap overflow).  --c-safe leaves the same out over this driver,
+ * so that one seed draws the same operations over both (with --no-steer:
+ * the drivers' edges differ), for scripts/fuzz-compare.sh.  Left out over
+ * either driver unless
  * --known: mprotect of a privcmd mapping in a PV dom0 (see op_mprotect).
  *
  * Each operation runs under alarm(): a hang ends the program with a line
@@ -168,6 +173,11 @@ static struct mapping maps[NMAPS];
 static int ctl_fd = -1;		/* creates and destroys the scratch domain */
 static domid_t scratch;
 static int stub, c_drv, pv;
+/*
+ * Leave out what crashes Linux's C driver: over it, or with --c-safe over
+ * this one, so that the same seed draws the same operations over both.
+ */
+static int c_safe;
 static int verbose;
 static unsigned long verbose_from = -1UL;	/* -v from this operation on */
 static int known;		/* --known: also what found the known bugs */
@@ -777,7 +787,7 @@ static void op_mmap(void)
 /* Over the C driver in an auto-translated dom0, a privcmd mapping does not move. */
 static int c_safe_mremap(struct mapping *m)
 {
-	return !c_drv || pv || m->kind != K_DEV;
+	return !c_safe || pv || m->kind != K_DEV;
 }
 
 /*
@@ -901,7 +911,7 @@ static void op_madvise(void)
 	if ((adv == MADV_POPULATE_READ || adv == MADV_POPULATE_WRITE) && len > 64 * PAGE)
 		len = 64 * PAGE;
 	/* Over the C driver, a privcmd mapping keeps its pages (DOFORK) out of children. */
-	if (c_drv && m->kind == K_DEV && adv == MADV_DOFORK)
+	if (c_safe && m->kind == K_DEV && adv == MADV_DOFORK)
 		return;
 	cur_name = "madvise";
 	op_begin("madvise %p, %#zx, %d", m->addr, len, adv);
@@ -1009,7 +1019,7 @@ static uint64_t struct_addr(void *s, size_t size)
 {
 	if (!one_in(16))
 		return (uintptr_t)s;
-	if (!c_drv && one_in(2))
+	if (!c_safe && one_in(2))
 		return (uintptr_t)edge - 1 - below(size - 1);
 	return bad_addr();
 }
@@ -1112,7 +1122,7 @@ static void op_restrict(void)
 	op_begin("RESTRICT fd %d to %u", pfd[k].fd, d);
 	if (one_in(16)) {
 		/* Where nothing can be read, or only the first byte. */
-		uint64_t a = one_in(4) && !c_drv ? (uintptr_t)edge - 1 : bad_addr();
+		uint64_t a = one_in(4) && !c_safe ? (uintptr_t)edge - 1 : bad_addr();
 
 		ret = do_ioctl(I_RESTRICT, pfd[k].fd, IOCTL_PRIVCMD_RESTRICT, a);
 		/* Restricted to who knows what: not used again. */
@@ -1174,7 +1184,7 @@ static uint64_t arr_addr(void)
  */
 static int c_safe_mapping(struct mapping *m, uint64_t addr, uint64_t pages, int resource)
 {
-	if (!c_drv)
+	if (!c_safe)
 		return 1;
 	if (!m || m->kind != K_DEV || addr != (uintptr_t)m->addr)
 		return 0;
@@ -1215,13 +1225,13 @@ static void op_mmap_ioctl(void)
 	}
 	if (!c_safe_mapping(m, ent[0].va, ent[0].npages, 0))
 		return;
-	if (c_drv && n > 1)
+	if (c_safe && n > 1)
 		n = 1;
 	mm.num = one_in(8) ? (int)boundary_u32() : n;
-	if (c_drv)
+	if (c_safe)
 		mm.num = n;
 	mm.dom = domain_for(own);
-	mm.entry = one_in(8) && !c_drv ? (void *)(uintptr_t)user_addr() : ent;
+	mm.entry = one_in(8) && !c_safe ? (void *)(uintptr_t)user_addr() : ent;
 	op_begin("MMAP fd %d num %d dom %u va %#llx npages %llu", fd, mm.num,
 		 mm.dom, (unsigned long long)ent[0].va,
 		 (unsigned long long)ent[0].npages);
@@ -1315,6 +1325,10 @@ static void op_dm_op(void)
 		bufs[i].uptr = one_in(8) ? (void *)(uintptr_t)user_addr() : buf + below(4) * 64;
 		bufs[i].size = one_in(4) ? boundary_u64() : below(sizeof(struct xen_dm_op) + 8);
 	}
+	/* The C driver overflows its page array with an empty buffer at a page start. */
+	for (i = 0; i < 18 && c_safe; i++)
+		if (!bufs[i].size && !((uintptr_t)bufs[i].uptr & (PAGE - 1)))
+			bufs[i].size = 1;
 	op.dom = domain_for(own);
 	op.num = one_in(4) ? (uint16_t)boundary_u32() : below(18);
 	op.ubufs = one_in(8) ? (void *)(uintptr_t)user_addr() : bufs;
@@ -1339,7 +1353,7 @@ static void op_irqfd(void)
 	r.dm_op = one_in(8) ? user_addr() : (uintptr_t)buf + 8 * PAGE;
 	r.size = one_in(4) ? boundary_u32() : sizeof(struct xen_dm_op);
 	/* The C driver's allocation of a large operation warns. */
-	if (c_drv && r.size > PAGE)
+	if (c_safe && r.size > PAGE)
 		r.size = PAGE;
 	r.fd = one_in(8) ? (uint32_t)any_fd() : (uint32_t)efd[below(NEFDS)];
 	r.flags = one_in(8) ? boundary_u32() : one_in(3) ? PRIVCMD_IRQFD_FLAG_DEASSIGN : 0;
@@ -1386,7 +1400,7 @@ static void op_ioeventfd(void)
 	 * request pages, and binds ports that no channel is on: over it, an
 	 * assignment must fail before, on its width or vCPU count.
 	 */
-	if (c_drv && !(r.flags & ~PRIVCMD_IOEVENTFD_FLAG_DEASSIGN) && r.dom == own &&
+	if (c_safe && !(r.flags & ~PRIVCMD_IOEVENTFD_FLAG_DEASSIGN) && r.dom == own &&
 	    !(r.flags & PRIVCMD_IOEVENTFD_FLAG_DEASSIGN)) {
 		if (one_in(2))
 			r.addr_len = 3;
@@ -1655,9 +1669,11 @@ int main(int argc, char **argv)
 			known = 1;
 		else if (!strcmp(argv[k], "--no-steer"))
 			steer = 0;
+		else if (!strcmp(argv[k], "--c-safe"))
+			c_safe = 1;
 		else {
 			fprintf(stderr,
-				"usage: %s [--seed N] [--ops N] [--alarm S] [--known] [--no-steer] [-v] [--verbose-from N]\n",
+				"usage: %s [--seed N] [--ops N] [--alarm S] [--known] [--no-steer] [--c-safe] [-v] [--verbose-from N]\n",
 				argv[0]);
 			return 2;
 		}
@@ -1671,6 +1687,7 @@ int main(int argc, char **argv)
 	run_state = seed;
 	stub = on_stub();
 	c_drv = c_driver();
+	c_safe |= c_drv;
 	pv = stub || guest_type_is("PV");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGALRM, on_alarm);
@@ -1682,8 +1699,10 @@ int main(int argc, char **argv)
 	/*
 	 * Errors and worse on the console too: what the fuzzer cannot read
 	 * itself (a hung-task report while it is the hung task) still shows.
+	 * Not with -v, whose lines they would cut.
 	 */
-	klogctl(8 /* SYSLOG_ACTION_CONSOLE_LEVEL */, NULL, 4);
+	if (!verbose)
+		klogctl(8 /* SYSLOG_ACTION_CONSOLE_LEVEL */, NULL, 4);
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (kmsg >= 0)
 		lseek(kmsg, 0, SEEK_END);
