@@ -3,8 +3,11 @@
 #
 # The whole test suite (`make check`): set-up, the Rust crate's unit tests
 # on the host, rustfmt and clippy on the modules, then every guest test in
-# QEMU: with the hypervisor stub, then under Debian's Xen 4.17 with our
-# kernel as dom0, over our driver and, for comparison, over Linux's C one.  The last line is "N passed, N failed[, N skipped]".
+# QEMU: with the hypervisor stub, and a bounded fuzzing run there; under
+# Debian's Xen 4.17 with the debug kernel as PVH dom0 (the sanitized
+# world: KASAN, lockdep, kmemleak), its suites and a fuzzing run; then with
+# the dom0 kernel as PV and PVH dom0, over our driver and, for comparison,
+# over Linux's C one.  The last line is "N passed, N failed[, N skipped]".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
