@@ -63,7 +63,7 @@ fi
 # under Xen, the hypervisor's own lines count only when dom0 or Xen died.
 # A Xen guest's console, which dom0 shows between @@DOMU-BEGIN and
 # @@DOMU-END (its tests' TAP and its kernel log), is judged on its own.
-splat='(Oops|BUG:|WARNING:|KASAN:|UBSAN:|general protection fault|Kernel panic|INFO: task .* blocked|kmemleak: [0-9]+ new suspected|Call Trace:)'
+splat='(Oops|BUG:|WARNING:|KASAN:|UBSAN:|general protection fault|Kernel panic|INFO: task .* blocked|rcu: INFO: .*detected stall|kmemleak: [0-9]+ new suspected|Call Trace:)'
 xen_death='\(XEN\) .*(Domain 0 crashed|Dom0 crashed|Panic on CPU)'
 # "<line number>:<line>" of the lines of the log inside (1) or outside (0)
 # the guest's console.

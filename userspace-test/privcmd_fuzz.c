@@ -1492,7 +1492,8 @@ static int is_report(const char *line)
 {
 	static const char *const words[] = {
 		"Oops", "BUG:", "WARNING:", "KASAN:", "lockdep", "kmemleak:",
-		"UBSAN:", "general protection fault",
+		"UBSAN:", "general protection fault", "blocked for more than",
+		"detected stall",
 	};
 	unsigned int i;
 
