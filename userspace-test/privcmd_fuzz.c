@@ -243,18 +243,31 @@ static struct input corpus[CORPUS];
 static unsigned int ncorpus;
 static int steer = 1;
 
+/*
+ * The fuzzer hands the kernel addresses next to its own mappings, and the
+ * kernel writes there: the coverage buffer and the edge set live between
+ * two 16 MiB guards where nothing can be written, far from what it maps.
+ */
+#define COVER_GUARD (16UL << 20)
+
 static void cover_open(void)
 {
+	size_t cover_len = COVER_WORDS * sizeof(*cover);
+	size_t set_len = EDGE_SLOTS * sizeof(*edge_set);
+	char *area;
 	int fd = open("/sys/kernel/debug/kcov", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
 		return;
-	if (ioctl(fd, KCOV_INIT_TRACE, COVER_WORDS))
+	area = mmap(NULL, 2 * COVER_GUARD + cover_len + set_len, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (area == MAP_FAILED || ioctl(fd, KCOV_INIT_TRACE, COVER_WORDS))
 		goto out;
-	cover = mmap(NULL, COVER_WORDS * sizeof(*cover), PROT_READ | PROT_WRITE,
-		     MAP_SHARED, fd, 0);
-	edge_set = calloc(EDGE_SLOTS, sizeof(*edge_set));
-	if (cover == MAP_FAILED || !edge_set ||
+	cover = mmap(area + COVER_GUARD, cover_len, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_FIXED, fd, 0);
+	edge_set = mmap(area + COVER_GUARD + cover_len, set_len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (cover == MAP_FAILED || edge_set == MAP_FAILED ||
 	    ioctl(fd, KCOV_ENABLE, KCOV_TRACE_PC)) {
 		cover = NULL;
 		goto out;
@@ -285,6 +298,9 @@ static unsigned long cover_collect(void)
 	for (i = 1; i <= n; i++) {
 		unsigned long pc = cover[i], h = (pc * 0x9e3779b97f4a7c15UL) >> 48;
 
+		/* Kernel text only: anything else was not written by KCOV. */
+		if (pc < 0xffffffff80000000UL)
+			continue;
 		while (edge_set[h] && edge_set[h] != pc)
 			h = (h + 1) & (EDGE_SLOTS - 1);
 		if (edge_set[h] || nedges >= EDGE_SLOTS / 2)
