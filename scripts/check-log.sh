@@ -87,6 +87,22 @@ report() { # <first line of the report> <name>
 # scripts/kernel-reports.known lists is printed and does not fail the run
 # (the driver's never pass); any other fails it.
 known=$top/scripts/kernel-reports.known
+# The reason scripts/kernel-reports.known gives for the report on stdin:
+# the first line whose patterns (" && " between them) all match it.
+known_reason() {
+	local rec pat reason all p
+	rec=$(cat)
+	while IFS=$'\t' read -r pat reason; do
+		all=1
+		while IFS= read -r p; do
+			echo "$rec" | grep -qE -- "$p" || { all=0; break; }
+		done < <(echo "$pat" | sed 's/ && /\n/g')
+		if [ $all = 1 ]; then
+			echo "$reason"
+			return
+		fi
+	done < <(grep -vE '^(#|$)' "$known")
+}
 driver_frame='\[(rust_privcmd|xen_privcmd|xen_stub)\]|rust_privcmd::|[0-9]rust_privcmd|xen_stub::'
 first=
 end=0
@@ -95,9 +111,7 @@ while IFS=: read -r n _; do
 	end=$((n + 100))
 	block=$(sed -n "${n},${end}p" "$log" | sed '/---\[ end trace/q' | grep -v 'Modules linked in:')
 	if ! echo "$block" | grep -qE "$driver_frame"; then
-		why=$(grep -vE '^(#|$)' "$known" | while IFS=$'\t' read -r pat reason; do
-			if echo "$block" | grep -qE "$pat"; then echo "$reason"; break; fi
-		done)
+		why=$(echo "$block" | known_reason)
 		if [ -n "$why" ]; then
 			echo "# kernel's own report, known ($why): $(sed -n "${n}p" "$log")"
 			continue
@@ -105,9 +119,34 @@ while IFS=: read -r n _; do
 	fi
 	first=$n
 	break
-done < <(numbered 0 | grep -E "^[0-9]+:.*$splat" | grep -vE '^[0-9]+:(\(XEN\)|.*Call Trace:)')
+done < <(numbered 0 | grep -E "^[0-9]+:.*$splat" | grep -vE '^[0-9]+:(\(XEN\)|.*Call Trace:)' |
+	if grep -q '^@@KMEMLEAK-BEGIN' "$log"; then grep -v 'kmemleak: [0-9]* new suspected'; else cat; fi)
 [ -n "$first" ] || first=$(numbered 0 | grep -E "^[0-9]+:$xen_death" | head -n 1 | cut -d: -f1)
 report "$first" "kernel log has no Oops, BUG, WARNING, KASAN or lockdep report (but the kernel's own known ones)"
+
+# kmemleak's objects, dumped by the guest at the end: each is the driver's
+# or unknown (a failure) or the kernel's own and listed (see above).  The
+# kernel log's "kmemleak: N new suspected" lines were left to this.
+leaks=0
+if grep -q '^@@KMEMLEAK-BEGIN' "$log"; then
+	while IFS= read -r -d $'\x01' rec; do
+		[ -n "${rec//[[:space:]]/}" ] || continue
+		why=
+		if ! echo "$rec" | grep -qE "$driver_frame"; then
+			why=$(echo "$rec" | known_reason)
+		fi
+		if [ -n "$why" ]; then
+			echo "# kernel's own report, known ($why): kmemleak: $(echo "$rec" | head -n 1)"
+		else
+			leaks=$((leaks + 1))
+			echo "# kmemleak suspects:"
+			echo "$rec" | sed 's/^/#   /'
+		fi
+	done < <(sed -n '/^@@KMEMLEAK-BEGIN/,/^@@KMEMLEAK-END/p' "$log" | grep -v '^@@' |
+		awk '/^unreferenced object/ { printf "\x01" } { print } END { printf "\x01" }')
+fi
+result $([ $leaks = 0 ] && echo 1 || echo 0) "kmemleak suspects no object of the driver's or unknown"
+
 if grep -q '^@@DOMU-BEGIN' "$log"; then
 	first=$(numbered 1 | grep -E "^[0-9]+:.*$splat" | head -n 1 | cut -d: -f1)
 	report "$first" "the Xen guest's kernel log has no Oops, BUG or WARNING"

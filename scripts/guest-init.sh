@@ -92,6 +92,14 @@ exec)
 	;;
 esac
 
+# What kmemleak suspects by now (the debug kernel): each object with its
+# backtrace, for the harness to tell the driver's from the kernel's own.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	echo "@@KMEMLEAK-BEGIN"
+	cat /sys/kernel/debug/kmemleak
+	echo "@@KMEMLEAK-END"
+fi
 echo "@@DMESG-BEGIN"
 dmesg
 echo "@@DMESG-END"
