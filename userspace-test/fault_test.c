@@ -23,8 +23,15 @@
  * before.  The walk ends at the first n the call does not reach, where the
  * call must give what it gives without fault injection.
  *
+ * "Tolerated" failures are those a call survives: under failslab, every
+ * other one is kmemleak's own record of the object just allocated (it
+ * falls back on its pool), and a kvmalloc'd array falls back on vmalloc
+ * (whose own allocations one fail-nth does not reach).
+ *
  * Leaks: kmemleak is cleared before the walks and scanned after them (the
- * last test).  Reports in the kernel log fail the run (scripts/check-log.sh).
+ * last test); frames borrowed from the Xen balloon, which kmemleak does
+ * not see, must all be back after each walk.  Reports in the kernel log
+ * fail the run (scripts/check-log.sh).
  * The whole suite skips on a kernel without fault injection (the dom0
  * kernel of the plain Xen worlds).
  */
