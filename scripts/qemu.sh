@@ -98,6 +98,8 @@ cp "$ub/mmap_test" "$root/tests/28-mmap_test"
 cp "$ub/eventfd_test" "$root/tests/29-eventfd_test"
 cp "$top/userspace-test/target/x86_64-unknown-linux-gnu/release/privcmd-check" \
 	"$root/tests/30-privcmd-check"
+# Fault injection walks the paths the suites before it have checked.
+cp "$ub/fault_test" "$root/tests/31-fault_test"
 cp "$ub/module_test" "$root/tests/80-module_test"
 cp "$ub/exchange_demo" "$ub/console_demo" "$ub/hypercall_bench" "$root/tools/"
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
