@@ -177,7 +177,7 @@ else
 fi
 timeout --foreground "$timeout" qemu-system-x86_64 \
 	-accel tcg -smp 2 -m 1024 "${boot[@]}" \
-	-nographic -no-reboot </dev/null 2>&1 | tr -d '\r' | tee "$log" |
+	-nographic -no-reboot </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/!p' | console_filter || true
 qemu_status=${PIPESTATUS[0]}
 set -e
