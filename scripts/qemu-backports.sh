@@ -57,7 +57,7 @@ opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o "Dir::Etc::sourceparts=-"
 	-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
 	-o "Dir::Cache::pkgcache=$apt/cache/pkgcache.bin"
 	-o "Dir::Cache::srcpkgcache=$apt/cache/srcpkgcache.bin"
-	-o "APT::Get::List-Cleanup=0" -o "Debug::NoLocking=1")
+	-o "APT::Get::List-Cleanup=0")
 log "reading $base, $base-updates and $SUITE of $mirror"
 apt-get "${opts[@]}" update -q >&2 || die "cannot read the $SUITE suite of $mirror"
 
