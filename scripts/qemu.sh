@@ -22,6 +22,11 @@
 # The console log is kept in $PRIVCMD_CACHE/last-run.log (and copied to
 # $PRIVCMD_LOG if set, a file of the caller's own, which no other run
 # overwrites).
+#
+# QEMU is $PRIVCMD_QEMU: a program name or path (default
+# qemu-system-x86_64, bookworm's 7.2), or "backports" for Debian's
+# bookworm-backports QEMU 10.0, which scripts/qemu-backports.sh fetches
+# into the cache on first use.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +69,10 @@ else
 	kdir=${KDIR:-$("$top/scripts/setup.sh" --kdir)}
 fi
 [ -f "$kdir/.built" ] || "$top/scripts/setup.sh" >/dev/null
+
+qemu=${PRIVCMD_QEMU:-qemu-system-x86_64}
+[ "$qemu" != backports ] || qemu=$("$top/scripts/qemu-backports.sh")
+echo "# qemu: $("$qemu" --version | head -n 1)" >&2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -175,7 +184,7 @@ else
 	boot=(-cpu qemu64,+smap,+smep -kernel "$kdir/arch/x86/boot/bzImage"
 		-initrd "$work/initrd.gz" -append "console=ttyS0 $cmdline")
 fi
-timeout --foreground "$timeout" qemu-system-x86_64 \
+timeout --foreground "$timeout" "$qemu" \
 	-accel tcg -smp 2 -m 1024 "${boot[@]}" \
 	-nographic -no-reboot </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/!p' | console_filter || true
