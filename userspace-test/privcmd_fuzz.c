@@ -1350,6 +1350,10 @@ static void op_dm_op(void)
 	op.ubufs = one_in(8) ? (void *)(uintptr_t)user_addr() : bufs;
 	op_begin("DM_OP fd %d dom %u num %u op %u size %zu", fd, op.dom, op.num,
 		 ((struct xen_dm_op *)buf)->op, bufs[0].size);
+	if (verbose && op.ubufs != bufs)
+		printf(" ubufs %p", op.ubufs);
+	for (i = 0; verbose && op.ubufs == bufs && i < op.num && i < 18; i++)
+		printf("%s%p+%#zx", i ? " " : " bufs ", bufs[i].uptr, bufs[i].size);
 	do_ioctl(I_DM_OP, fd, IOCTL_PRIVCMD_DM_OP, STRUCT_ADDR(&op));
 }
 
