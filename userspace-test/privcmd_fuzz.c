@@ -63,7 +63,11 @@
  *     rust_privcmd.ko, as in the harness's guests.  The module stays
  *     (EAGAIN, EBUSY), or goes and is loaded again before the next round.
  * Left out over Linux's C driver, besides the list above: scenario 3 (its
- * assignment), scenario 6 (not its module), and where MMAP_RESOURCE is
+ * assignment), scenario 6 (not its module); unless --known, in scenario 2
+ * an IRQFD deassign beside the eventfd's close (it ends the irqfd twice:
+ * a general protection fault, then a hang) and an eventfd write beside an
+ * assignment (read without the eventfd's lock: a lockdep WARNING); and
+ * where MMAP_RESOURCE is
  * in the race, a partial munmap or an mremap (it does not check the
  * mapping's end or start); in an auto-translated dom0 also any partial
  * munmap (the pieces would share its page array), any mremap, and a
@@ -1958,6 +1962,21 @@ static void build_irqfd(void)
 			break;
 		}
 	}
+	/*
+	 * Known, Linux's C driver (seed 1 of the race mode over it, sanitized
+	 * PVH dom0): an assignment that finds the eventfd signalled reads it
+	 * without its lock (WARNING at fs/eventfd.c:178 in eventfd_ctx_do_read
+	 * from irqfd_inject, the count's update racing the writer's).  Over
+	 * it, a round with an assignment has no write unless --known.
+	 */
+	if (c_drv && !known && has_racer(R_IRQFD))
+		for (i = 0; i < nracers; i++)
+			if (racers[i].op == R_EFD_WRITE) {
+				racers[i].op = R_IRQFD;
+				racers[i].fd = rs.fd[0];
+				racers[i].efd = rs.efd;
+				racers[i].allowed |= EM(EBUSY);
+			}
 	/*
 	 * Known, Linux's C driver (seed 1 of the race mode over it, PV dom0):
 	 * a deassign and the eventfd's close each end the irqfd, and its
