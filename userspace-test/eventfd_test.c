@@ -21,6 +21,7 @@
  * vCPU's.  The driver claims the request, signals the eventfd and answers.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -332,6 +333,64 @@ TEST_F(irqfd, irqfd_outlives_the_privcmd_file)
 	close(fd);
 	signal_eventfd(self->efd, 1);
 	EXPECT_EQ(0, take(self->efd));
+	EXPECT_EQ(0, deassign(self->fd, self->efd, dom));
+}
+
+struct irqfd_race {
+	int fd, efd;
+	domid_t dom;
+	pthread_barrier_t go;
+	int deassigned;
+};
+
+static void *deassign_after_the_barrier(void *arg)
+{
+	struct irqfd_race *r = arg;
+
+	pthread_barrier_wait(&r->go);
+	r->deassigned = deassign(r->fd, r->efd, r->dom);
+	return NULL;
+}
+
+/*
+ * A deassign racing the eventfd's close, which ends the irqfd too (the
+ * eventfd's hang-up): the irqfd ends once.  The close comes after delays
+ * that step through the deassign's end of it.  Linux's C driver ends it a
+ * second time when the hang-up comes while its shutdown work waits for
+ * readers: that work runs again, and removes the freed irqfd from the
+ * eventfd's wait queue (general protection fault on the list poison in
+ * eventfd_ctx_remove_wait_queue, the queue's lock held: the kernel hangs).
+ * Found by privcmd_fuzz --race (seed 1 with --known, round 87, PV dom0).
+ */
+TEST_F(irqfd, deassign_racing_the_eventfds_close_ends_it_once)
+{
+	domid_t dom = NO_SUCH_DOMAIN + 8;
+	int i;
+
+	if (c_driver())
+		SKIP(return, "the C driver ends the irqfd twice: a general protection fault in irqfd_shutdown, then a hang");
+	for (i = 0; i < 200; i++) {
+		struct irqfd_race r = { .fd = self->fd, .dom = dom };
+		pthread_t t;
+
+		r.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, r.efd);
+		ASSERT_EQ(0, assign(self->fd, r.efd, dom, &self->op));
+		ASSERT_EQ(0, pthread_barrier_init(&r.go, NULL, 2));
+		ASSERT_EQ(0, pthread_create(&t, NULL, deassign_after_the_barrier, &r));
+		pthread_barrier_wait(&r.go);
+		if (i % 10)
+			usleep((i % 10) * 100);
+		close(r.efd);
+		pthread_join(t, NULL);
+		pthread_barrier_destroy(&r.go);
+		/* The deassign found the irqfd, or the number closed already. */
+		EXPECT_TRUE(r.deassigned == 0 || r.deassigned == -EBADF)
+			TH_LOG("round %d: %d", i, r.deassigned);
+	}
+	/* The eventfd's number and the domain are free again. */
+	ASSERT_LE(0, self->efd);
+	EXPECT_EQ(0, assign(self->fd, self->efd, dom, &self->op));
 	EXPECT_EQ(0, deassign(self->fd, self->efd, dom));
 }
 
