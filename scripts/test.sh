@@ -89,24 +89,30 @@ guest() { # <title> <log name> <qemu.sh options...>
 	fi
 }
 
-# One bounded fuzzing run (userspace-test/privcmd_fuzz.c): its "fuzz:"
-# line, and one check from its status (no kernel report, no hang).
+# One bounded fuzzing run (userspace-test/privcmd_fuzz.c), then rounds of
+# its race mode in the same boot: their "fuzz:" lines, and one check from
+# the status (no kernel report, no hang, no unexpected result).
 FUZZ_SEED=${FUZZ_SEED:-1}
 FUZZ_OPS=${FUZZ_OPS:-20000}
+FUZZ_RACES=${FUZZ_RACES:-500}
 fuzz() { # <title> <log name> <qemu.sh options...>
-	local title=$1 name=$2 line
+	local title=$1 name=$2 lines line
 	shift 2
 	echo "# guest: $title"
 	boot_world "$name" --timeout 1800 "$@" --exec \
-		"$top/userspace-test/build/privcmd_fuzz --seed $FUZZ_SEED --ops $FUZZ_OPS"
-	line=$(grep -E '^fuzz: .* reports [0-9]+' "$PRIVCMD_CACHE/$name.log" | tail -n 1)
-	fuzz_lines+=("${line:-no fuzz line ($title)}")
-	timings+=("| $title | $boots | $(guest_time "$name") s | ${line:-no summary} |")
-	if [ "$status" -eq 0 ] && [ -n "$line" ]; then
-		echo "ok - $title: $line"
+		"$top/userspace-test/build/privcmd_fuzz --seed $FUZZ_SEED --ops $FUZZ_OPS &&
+		/exec/privcmd_fuzz --race --seed $FUZZ_SEED --ops $FUZZ_RACES"
+	lines=$(grep -E '^fuzz: .* reports [0-9]+' "$PRIVCMD_CACHE/$name.log")
+	while IFS= read -r line; do
+		[ -z "$line" ] || fuzz_lines+=("$line")
+	done <<<"$lines"
+	[ -n "$lines" ] || fuzz_lines+=("no fuzz line ($title)")
+	timings+=("| $title | $boots | $(guest_time "$name") s | ${lines//$'\n'/; } |")
+	if [ "$status" -eq 0 ] && [ "$(echo "$lines" | grep -c .)" -eq 2 ]; then
+		echo "ok - $title: ${lines//$'\n'/; }"
 		passed=$((passed + 1))
 	else
-		echo "not ok - $title: ${line:-no fuzz line}"
+		echo "not ok - $title: ${lines:-no fuzz line}"
 		failed=$((failed + 1))
 	fi
 }
@@ -115,10 +121,10 @@ skipped=0
 timings=()
 fuzz_lines=()
 guest "plain QEMU, the hypervisor stub" qemu-stub
-fuzz "the fuzzer, $FUZZ_OPS operations, plain QEMU, the hypervisor stub" fuzz-stub
+fuzz "the fuzzer, $FUZZ_OPS operations and $FUZZ_RACES races, plain QEMU, the hypervisor stub" fuzz-stub
 guest "QEMU, Debian's Xen 4.17, the debug kernel (KASAN, lockdep, kmemleak, KCOV) as PVH dom0" \
 	qemu-pvh-debug --pvh --debug
-fuzz "the fuzzer, $FUZZ_OPS operations, the same sanitized PVH dom0" fuzz-pvh-debug --pvh --debug
+fuzz "the fuzzer, $FUZZ_OPS operations and $FUZZ_RACES races, the same sanitized PVH dom0" fuzz-pvh-debug --pvh --debug
 guest "QEMU, Debian's Xen 4.17, our kernel as PV dom0, the Rust driver" qemu-xen --xen
 guest "the same dom0 with Linux's C privcmd instead, for comparison" qemu-xen-c --xen --driver c
 guest "QEMU, Debian's Xen 4.17, our kernel as PVH dom0 (emulated SVM, NPT, AMD IOMMU)" qemu-pvh --pvh
