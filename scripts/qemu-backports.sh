@@ -25,16 +25,7 @@ die() { printf '[qemu-backports] error: %s\n' "$*" >&2; exit 1; }
 SUITE=${QEMU_BPO_SUITE:-bookworm-backports}
 SERIES=${QEMU_BPO_SERIES:-10.0}
 
-# The mirror, as scripts/setup.sh finds it: from the system's apt sources.
-debian_mirror() {
-	local uri
-	uri=$(grep -hs -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources \
-		/etc/apt/sources.list.d/*.list /etc/apt/sources.list |
-		grep -oE '[a-z]+://[^ ]+/debian/?( |$)' | grep -v security |
-		head -n 1 | tr -d ' ') || true
-	[ -n "$uri" ] || die "no Debian mirror found in the system's apt configuration"
-	echo "${uri%/}"
-}
+. "$top/scripts/debian-mirror.sh"
 
 # A finished unpack of this series: print its wrapper and stop.
 for done_mark in "$PRIVCMD_CACHE"/qemu-"$SERIES".*/.unpacked; do

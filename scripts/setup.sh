@@ -28,17 +28,7 @@ PACKAGES=(
 	"xen-hypervisor-${XEN_SERIES}-amd64"
 )
 
-# Host for every apt source of the system's own Debian archive, read from
-# the system's apt configuration so that the project names no mirror.
-debian_mirror() {
-	local uri
-	uri=$(grep -hs -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources \
-		/etc/apt/sources.list.d/*.list /etc/apt/sources.list |
-		grep -oE '[a-z]+://[^ ]+/debian/?( |$)' | grep -v security |
-		head -n 1 | tr -d ' ') || true
-	[ -n "$uri" ] || die "no Debian mirror found in the system's apt configuration"
-	echo "${uri%/}"
-}
+. "$top/scripts/debian-mirror.sh"
 
 install_packages() {
 	local missing=() p
