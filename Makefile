@@ -72,6 +72,7 @@ bench:
 	$(TOP)/scripts/setup.sh >/dev/null
 	$(TOP)/scripts/qemu.sh --bench
 	$(TOP)/scripts/qemu.sh --xen --bench
+	$(TOP)/scripts/bench-guests.sh
 
 WORLD ?= stub
 DRIVER ?= rust

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Builds (or reuses) the files of a Xen dom0's toolstack for the test
-# initramfs: Debian's xen-utils-4.17 and the Xen libraries it needs,
+# initramfs: Debian's xen-utils-4.17, the Xen libraries it needs, and
+# qemu-system-xen (the device model, at /usr/libexec/xen-qemu-system-i386),
 # unpacked with dpkg-deb, plus the host's shared libraries that their
 # programs link against.  Cached by package versions; prints the directory.
 set -euo pipefail
@@ -15,6 +16,8 @@ PACKAGES=(
 	libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1
 	"libxenmisc$XEN_SERIES" libxenstore4 libxentoolcore1 libxentoollog1 libyajl2
 	xenstore-utils
+	# QEMU as an HVM guest's device model, its ROMs and SeaBIOS.
+	qemu-system-xen qemu-system-data seabios
 )
 
 versions=$(apt-cache policy "${PACKAGES[@]}" | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')

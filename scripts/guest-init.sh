@@ -32,6 +32,8 @@ for word in $(cat /proc/cmdline); do
 	privcmd.dom0=*) export PRIVCMD_DOM0=${word#privcmd.dom0=} ;;
 	# 1: the debug kernel (KASAN, lockdep, kmemleak, KCOV) is dom0.
 	privcmd.debug=*) export PRIVCMD_DEBUG=${word#privcmd.debug=} ;;
+	# Under Xen: the xenstored the tools start, xenstored or oxenstored.
+	privcmd.xenstored=*) export PRIVCMD_XENSTORED=${word#privcmd.xenstored=} ;;
 	esac
 done
 # A hang is a report: a task blocked for 30 s (the debug kernel only).

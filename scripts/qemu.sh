@@ -11,7 +11,9 @@
 #
 # --xen boots Debian's Xen 4.17 with the dom0 kernel as PV dom0 instead of
 # the stub (--pvh: as PVH dom0, on QEMU's emulated AMD SVM); --driver c
-# then loads Linux's C privcmd instead of ours, for comparison.  --debug
+# then loads Linux's C privcmd instead of ours, for comparison, and
+# --xenstored oxenstored has Xen's tools start the OCaml xenstored instead
+# of the C one.  --debug
 # with --pvh boots the debug test kernel (KASAN, lockdep, kmemleak, KCOV,
 # fault injection) as that PVH dom0 instead: the sanitized Xen world (a
 # PV dom0 cannot run KASAN; see kernel/debug-kernel.patch).
@@ -38,6 +40,7 @@ driver=rust
 dom0=pv
 debug=0
 exec_cmd=
+xenstored=xenstored
 timeout=600
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -49,11 +52,16 @@ while [ $# -gt 0 ]; do
 	--demo) run=demo ;;
 	--bench) run=bench ;;
 	--exec) run=exec; exec_cmd=$2; shift ;;
+	--xenstored) xenstored=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
-	*) echo "usage: $0 [--tests|--demo|--bench|--exec CMD] [--xen|--pvh [--debug] [--driver rust|c]] [--timeout S]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--tests|--demo|--bench|--exec CMD] [--xen|--pvh [--debug] [--driver rust|c] [--xenstored xenstored|oxenstored]] [--timeout S]" >&2; exit 2 ;;
 	esac
 	shift
 done
+case "$xenstored" in
+xenstored | oxenstored) ;;
+*) echo "$0: --xenstored is xenstored or oxenstored" >&2; exit 2 ;;
+esac
 case "$world/$driver" in
 */rust | xen/c) ;;
 *) echo "$0: --driver is rust, or c with --xen" >&2; exit 2 ;;
@@ -110,7 +118,9 @@ cp "$top/userspace-test/target/x86_64-unknown-linux-gnu/release/privcmd-check" \
 # Fault injection walks the paths the suites before it have checked.
 cp "$ub/fault_test" "$root/tests/31-fault_test"
 cp "$ub/module_test" "$root/tests/80-module_test"
-cp "$ub/exchange_demo" "$ub/console_demo" "$ub/hypercall_bench" "$root/tools/"
+cp "$ub/exchange_demo" "$ub/console_demo" "$ub/hypercall_bench" "$ub/restrict_exec" \
+	"$top/userspace-test/xl_guest.sh" "$top/userspace-test/xl_bench.sh" \
+	"$top/userspace-test/xen_tap.sh" "$root/tools/"
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
 if [ "$world" = xen ]; then
@@ -120,6 +130,13 @@ if [ "$world" = xen ]; then
 	# the fuzzer under KASAN and lockdep; the tools run in the other two.
 	[ $debug = 1 ] ||
 		cp "$top/userspace-test/xen_tools_test.sh" "$root/tests/90-xen_tools_test.sh"
+	# The toolstack's heavy work: save, restore, migration, PVH and HVM
+	# guests (QEMU as a restricted device model).
+	[ $debug = 1 ] ||
+		cp "$top/userspace-test/xen_guests_test.sh" "$root/tests/95-xen_guests_test.sh"
+	# libxl runs a restricted QEMU as this user and kills it as the other.
+	echo 'xen-qemuuser-shared:x:980:980:QEMU device models:/:/bin/false' >>"$root/etc/passwd"
+	echo 'xen-qemuuser-reaper:x:981:981:QEMU device model reaper:/:/bin/false' >>"$root/etc/passwd"
 	# A PV guest for xl create: the same kernel, and a busybox initramfs
 	# with domu_test and the drivers it loads as a domU's privcmd (ours,
 	# Linux's C one, xenfs), without their debugging information.
@@ -163,7 +180,7 @@ console_filter() {
 log=$work/console.log
 start=$(date +%s)
 set +e
-cmdline="panic=-1 privcmd.run=$run privcmd.world=$world privcmd.driver=$driver privcmd.dom0=$dom0 privcmd.debug=$debug"
+cmdline="panic=-1 privcmd.run=$run privcmd.world=$world privcmd.driver=$driver privcmd.dom0=$dom0 privcmd.debug=$debug privcmd.xenstored=$xenstored"
 if [ "$world" = xen ]; then
 	# Debian's Xen, booted by QEMU as a multiboot kernel; our kernel is the
 	# 64-bit PV (or PVH) dom0, with the initramfs as its module.
