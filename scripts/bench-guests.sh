@@ -35,6 +35,7 @@ done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+began=$(date +%s)
 for dom0 in "${kinds[@]}"; do
 	world=--xen
 	[ "$dom0" = pv ] || world=--pvh
@@ -49,7 +50,7 @@ for dom0 in "${kinds[@]}"; do
 		sed -n "s/^# time: \(.*\) \([0-9.]*\) s [0-9]* MiB$/$driver\t\1\t\2/p" \
 			"$work/$dom0-$boot-$driver.log" >>"$work/$dom0.samples"
 	done
-	python3 - "$work/$dom0.samples" "$dom0" "$mib" <<'PY'
+	python3 - "$work/$dom0.samples" "$dom0" "$mib" <<'PY' | tee -a "$work/lines"
 import math, statistics, sys
 path, dom0, mib = sys.argv[1], sys.argv[2], sys.argv[3]
 samples = {}
@@ -82,3 +83,18 @@ for what, s in samples.items():
           f"rust {statistics.median(s['rust']):.2f}s c {statistics.median(s['c']):.2f}s")
 PY
 done
+
+# What this run measured, for docs/ (the README quotes it).
+{
+	echo "# The toolstack's heavy work, Rust against C"
+	echo
+	echo "Written by \`scripts/bench-guests.sh --rounds $rounds --mib $mib --dom0 ${kinds[*]}\`"
+	echo "(part of \`make bench\`) at the end of its run; $(date -u '+%Y-%m-%d %H:%M UTC'),"
+	echo "commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores,"
+	echo "$(($(date +%s) - began)) s in all.  Seconds under QEMU's TCG: compare the ratios, not"
+	echo "the times across machines."
+	echo
+	echo '```'
+	cat "$work/lines"
+	echo '```'
+} >"$top/docs/bench-guests.md"

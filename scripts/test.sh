@@ -173,6 +173,17 @@ fi
 		sed -n "s/^# kernel's own report, known (\(.*\)): .*/- \1/p" | sort | uniq -c |
 		sed 's/^ *\([0-9]*\) \(.*\)/\2 (\1 times)/' || true
 	echo
+	echo "The toolstack's heavy work (\`xen_guests_test.sh\`), seconds under TCG, one sample each:"
+	echo
+	echo "| world | step | seconds | guest MiB |"
+	echo "|---|---|---|---|"
+	for log in qemu-xen qemu-xen-c qemu-pvh qemu-pvh-c; do
+		sed -n 's/^# # time: \(.*\) \([0-9.]*\) s \([0-9]*\) MiB$/\1|\2|\3/p' \
+			"$PRIVCMD_CACHE/$log.log" 2>/dev/null | while IFS='|' read -r what secs mib; do
+			echo "| $log | $what | $secs | $mib |"
+		done
+	done
+	echo
 	echo "Rust against C driver (\`scripts/compare-drivers.sh\`):"
 	echo
 	for log in qemu-xen qemu-pvh; do
