@@ -159,8 +159,10 @@ check "the migrated PVH guest counts on with the memory's checksum" \
 # libxl calls unsafe, -F; no network or disk buffering, -n -d: the guest
 # has neither; xl wants a host all the same); after three checkpoints the
 # primary's stream writer (libxl-save-helper) is stopped, which is how a
-# failed backup looks to the primary: xl remus then resumes the guest
-# where it runs (if it was suspended) and exits with 1.  A checkpoint is counted where libxl
+# failed backup looks to the primary: xl remus says so, resumes the
+# guest where it runs (if it was suspended) and exits with 1, or now and
+# then aborts after the resume, over either driver (libxl's, see
+# docs/flakes.md): a failure either way, which is what it should report.  A checkpoint is counted where libxl
 # asks the guest to suspend.
 set -- $($g last-tick $pvh)
 before=${1:-0}
@@ -184,7 +186,8 @@ check "xl remus checkpoints the PVH guest into a blackhole until its backup fail
 	# ran); whether the guest runs on is the next test.
 	grep -E 'Remus|resum|ERROR|error' /tmp/remus.log | tail -n 8 |
 		sed 's/ error: / error, expected once the backup stopped: /'
-	[ \$rc = 1 ] && [ \$(grep -c 'issuing .* suspend request' /tmp/remus.log) -ge 3 ] &&
+	echo \"xl remus exited with \$rc\"
+	[ \$rc != 0 ] && [ \$(grep -c 'issuing .* suspend request' /tmp/remus.log) -ge 3 ] &&
 		grep -q 'Backup failed? resuming domain at primary' /tmp/remus.log"
 limit=120
 check "after remus the PVH guest counts on with the memory's checksum" \
