@@ -52,8 +52,10 @@ EOC
 
 save_restore() { # <kind> <name>
 	for r in $(seq "$rounds"); do
-		$g timed "xl save $1" $mib $bin/xl save "$2" /tmp/$2.save >/dev/null || err "xl save $1"
-		$g timed "xl restore $1" $mib $bin/xl restore /tmp/$2.save >/dev/null || err "xl restore $1"
+		$g timed "xl save $1" $mib sh -c "$bin/xl save $2 /tmp/$2.save >/tmp/xl.out 2>&1" ||
+			err "xl save $1"
+		$g timed "xl restore $1" $mib sh -c "$bin/xl restore /tmp/$2.save >/tmp/xl.out 2>&1" ||
+			err "xl restore $1"
 		rm -f /tmp/$2.save
 		next_tick "$2" "xl restore $1"
 	done
@@ -67,8 +69,9 @@ if echo " $($bin/xl info | sed -n 's/^virt_caps *: //p') " | grep -q ' hap '; th
 	guest pvh bench-pvh
 	save_restore PVH bench-pvh
 	for r in $(seq "$rounds"); do
-		$g timed "xl migrate PVH" $mib $bin/xl migrate -s '' bench-pvh 'xl migrate-receive' \
-			>/dev/null 2>&1 || err "xl migrate PVH"
+		$g timed "xl migrate PVH" $mib sh -c \
+			"$bin/xl migrate -s '' bench-pvh 'xl migrate-receive' >/tmp/xl.out 2>&1" ||
+			err "xl migrate PVH"
 		next_tick bench-pvh "xl migrate PVH"
 	done
 	$bin/xl destroy bench-pvh
