@@ -50,6 +50,10 @@ for dom0 in "${kinds[@]}"; do
 		sed -n "s/^# time: \(.*\) \([0-9.]*\) s [0-9]* MiB$/$driver\t\1\t\2/p" \
 			"$work/$dom0-$boot-$driver.log" >>"$work/$dom0.samples"
 	done
+	if [ ! -s "$work/$dom0.samples" ]; then
+		echo "# bench: $dom0 dom0: no samples (every boot failed?)" | tee -a "$work/lines"
+		continue
+	fi
 	python3 - "$work/$dom0.samples" "$dom0" "$mib" <<'PY' | tee -a "$work/lines"
 import math, statistics, sys
 path, dom0, mib = sys.argv[1], sys.argv[2], sys.argv[3]
