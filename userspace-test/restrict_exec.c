@@ -13,7 +13,9 @@
 
 int main(int argc, char **argv)
 {
-	domid_t dom;
+	unsigned long dom;
+	domid_t domid;
+	char *end;
 	int fd, want;
 
 	if (argc < 4) {
@@ -21,14 +23,19 @@ int main(int argc, char **argv)
 			argv[0]);
 		return 2;
 	}
-	dom = strtoul(argv[1], NULL, 0);
+	dom = strtoul(argv[1], &end, 0);
+	if (*argv[1] == '\0' || *end != '\0' || dom > 0xffff) {
+		fprintf(stderr, "%s: not a domain id: %s\n", argv[0], argv[1]);
+		return 2;
+	}
+	domid = dom;
 	want = atoi(argv[2]);
 	fd = open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		perror("open /dev/xen/privcmd");
 		return 1;
 	}
-	if (ioctl(fd, IOCTL_PRIVCMD_RESTRICT, &dom)) {
+	if (ioctl(fd, IOCTL_PRIVCMD_RESTRICT, &domid)) {
 		perror("IOCTL_PRIVCMD_RESTRICT");
 		return 1;
 	}
@@ -38,7 +45,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("restrict_exec: /dev/xen/privcmd restricted to domain %u as fd %d\n",
-	       dom, want);
+	       domid, want);
 	fflush(stdout);
 	execvp(argv[3], argv + 3);
 	perror(argv[3]);

@@ -69,3 +69,11 @@ known_gap() { # <reason>
 uptime_s() {
 	cut -d' ' -f1 /proc/uptime
 }
+
+# Why a test that needs Xen's hardware-assisted paging (an HVM or PVH
+# domain) cannot run here, or nothing if it can: QEMU emulates SVM with
+# nested paging in the PVH dom0's world only.
+no_hap() {
+	echo " $($bin/xl info | sed -n 's/^virt_caps *: //p') " | grep -q ' hap ' ||
+		echo "Xen has no hardware-assisted paging here (QEMU's CPU in this world has no SVM)"
+}

@@ -56,9 +56,7 @@ check "test-cpu-policy" $bin/test-cpu-policy
 skip="QEMU's TCG runs XBEGIN on a CPU without RTM (test-tsx: \"Host reports no RTM, but appears available\")"
 check "test-tsx" $bin/test-tsx
 skip=
-hap=$($bin/xl info | sed -n 's/^virt_caps *: //p')
-echo " $hap " | grep -q ' hap ' ||
-	skip="Xen has no hardware-assisted paging here (QEMU's CPU in this world has no SVM)"
+skip=$(no_hap)
 check "test-paging-mempool" $bin/test-paging-mempool
 skip=
 # A file restricted to one domain (IOCTL_PRIVCMD_RESTRICT, as a

@@ -36,15 +36,7 @@ next_tick() { # <name> <what>
 }
 
 guest() { # <type> <name>
-	cat >/tmp/$2.cfg <<EOC
-name = "$2"
-type = "$1"
-kernel = "/guest/bzImage"
-ramdisk = "/guest/initrd.gz"
-memory = $mib
-vcpus = 1
-extra = "console=hvc0 loglevel=4 guest=memory creator=$driver"
-EOC
+	$g config "$1" "$2" $mib >/tmp/$2.cfg
 	$bin/xl create /tmp/$2.cfg >/dev/null 2>&1 || err "xl create $1"
 	for i in $(seq 120); do [ -n "$($g last-tick "$2")" ] && return; sleep 1; done
 	err "xl create $1: the guest did not tick"
@@ -65,7 +57,7 @@ echo "# bench: $driver driver, $(echo "${PRIVCMD_DOM0:-pv}" | tr a-z A-Z) dom0, 
 guest pv bench-pv
 save_restore PV bench-pv
 $bin/xl destroy bench-pv
-if echo " $($bin/xl info | sed -n 's/^virt_caps *: //p') " | grep -q ' hap '; then
+if [ -z "$(no_hap)" ]; then
 	guest pvh bench-pvh
 	save_restore PVH bench-pvh
 	for r in $(seq "$rounds"); do

@@ -15,6 +15,10 @@
 #       one the guest took at boot, are <md5>.
 #   xl_guest.sh timed <what> <MiB> <command...>
 #       runs the command and prints "# time: <what> <s> s <MiB> MiB".
+#   xl_guest.sh config <pv|pvh|hvm> <name> <MiB> [<line>...]
+#       prints xl's configuration of such a guest: our kernel, the domU
+#       initramfs in its memory role, its console on hvc0 (an HVM guest's
+#       on its emulated serial port), and the lines given.
 
 logs=/var/log/xen/console
 
@@ -59,8 +63,29 @@ timed)
 	echo "# time: $what $(echo "$(uptime_s) $t0" | awk '{ printf "%.2f", $1 - $2 }') s $mib MiB"
 	exit $rc
 	;;
+config)
+	type=$2 name=$3 mib=$4
+	shift 4
+	driver=rust
+	[ -d /sys/module/xen_privcmd ] && driver=c
+	role="loglevel=4 guest=memory creator=$driver"
+	cat <<EOC
+name = "$name"
+type = "$type"
+kernel = "/guest/bzImage"
+ramdisk = "/guest/initrd.gz"
+memory = $mib
+vcpus = 1
+EOC
+	if [ "$type" = hvm ]; then
+		echo "cmdline = \"console=ttyS0 $role\""
+	else
+		echo "extra = \"console=hvc0 $role\""
+	fi
+	for line in "$@"; do echo "$line"; done
+	;;
 *)
-	echo "usage: $0 last-tick|wait-tick|timed ..." >&2
+	echo "usage: $0 last-tick|wait-tick|timed|config ..." >&2
 	exit 2
 	;;
 esac
